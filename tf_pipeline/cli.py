@@ -1,0 +1,190 @@
+"""`tf-pipeline`: parses arguments, calls the library, writes JSON lines to stdout and messages to stderr.
+
+Example:
+    $ tf-pipeline predict "I love it" "I hate it" --top-k all
+    $ tf-pipeline predict --input reviews.txt --batch-size 64 > labels.jsonl
+    $ tf-pipeline walkthrough
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import Iterator, Sequence
+
+from .errors import TFPipelineError
+
+PROGRESS_MIN_TEXTS = 64  # show a progress bar from this many input texts on
+
+
+def _top_k(value: str) -> int | None:
+    if value.lower() in {"all", "none"}:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer or 'all', got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        help="hub id or local checkpoint folder (default: the embedded MiniLM-L6 model)",
+    )
+    parser.add_argument(
+        "--max-length", type=_positive_int, help="truncate texts to this many tokens (default: the model's limit)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tf-pipeline",
+        description="Hugging Face text classification as one TensorFlow graph: tokenizer → TF model → softmax → labels.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show TensorFlow's and transformers' logs")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    predict = commands.add_parser(
+        "predict",
+        help="classify texts, one JSON line per text",
+        description=(
+            "Classify texts given as arguments, or one per line from --input FILE or standard input. "
+            "Writes one JSON line per text to stdout, in input order: {\"label\", \"score\"} without "
+            "--top-k, or a list of them, best first, with --top-k."
+        ),
+    )
+    predict.add_argument("texts", nargs="*", help="texts to classify (default: read lines from --input or stdin)")
+    predict.add_argument("--input", "-i", help="file with one text per line; '-' for standard input")
+    predict.add_argument(
+        "--top-k", type=_top_k, default="legacy",
+        help="how many labels per text, best first; 'all' for every label (default: the best one, as a dict)",
+    )
+    predict.add_argument("--batch-size", type=_positive_int, default=32, help="texts per forward pass (default: 32)")
+    predict.add_argument(
+        "--function", choices=["softmax", "sigmoid", "none"],
+        help="applied to the logits (default: softmax, or sigmoid for multi-label models)",
+    )
+    _add_model_arguments(predict)
+
+    walk = commands.add_parser(
+        "walkthrough",
+        help="show each step on the seed's two sentences",
+        description="Print token ids, attention masks, shapes, logits, probabilities and labels step by step.",
+    )
+    walk.add_argument("texts", nargs="*", help="texts to walk through (default: the seed's two sentences)")
+    _add_model_arguments(walk)
+    return parser
+
+
+def _quiet_tensorflow(verbose: bool) -> None:
+    """Silence TensorFlow's C++ and Python log noise before TensorFlow is imported."""
+    if verbose:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    import absl.logging
+    import transformers
+
+    absl.logging.set_verbosity(absl.logging.ERROR)
+    transformers.logging.set_verbosity_error()
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+def _read_texts(args: argparse.Namespace) -> Iterator[str]:
+    from .pipeline import check_text
+
+    if args.texts:
+        yield from args.texts
+        return
+    if args.input in (None, "-"):
+        if args.input is None and sys.stdin.isatty():
+            raise SystemExit("tf-pipeline predict: give texts as arguments, or --input FILE, or pipe lines in.")
+        stream = sys.stdin
+    else:
+        try:
+            stream = open(args.input, encoding="utf-8")
+        except OSError as error:
+            raise SystemExit(f"tf-pipeline predict: cannot read {args.input}: {error.strerror}") from None
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            yield check_text(f"line {number} of {args.input or 'stdin'}", line.rstrip("\r\n"))
+
+
+def _count_lines(path: str | None) -> int | None:
+    if not path or path == "-":
+        return None
+    with open(path, "rb") as file:
+        return sum(1 for _ in file)
+
+
+def run_predict(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from .pipeline import load_pipeline
+
+    pipe = load_pipeline(args.model, max_length=args.max_length)
+    legacy = args.top_k == "legacy"
+    total = len(args.texts) if args.texts else _count_lines(args.input)
+    quiet = total is not None and total < PROGRESS_MIN_TEXTS
+    results = pipe.stream(
+        _read_texts(args),
+        top_k=1 if legacy else args.top_k,
+        function_to_apply=args.function,
+        batch_size=args.batch_size,
+    )
+    with tqdm(total=total, unit="text", file=sys.stderr, disable=quiet or None) as progress:
+        for ranked in results:
+            print(json.dumps(ranked[0] if legacy else ranked, ensure_ascii=False), flush=False)
+            progress.update()
+    sys.stdout.flush()
+
+
+def run_walkthrough(args: argparse.Namespace) -> None:
+    from .pipeline import load_pipeline
+    from .walkthrough import SEED_SENTENCES, walkthrough
+
+    pipe = load_pipeline(args.model, max_length=args.max_length)
+    print(walkthrough(pipe, args.texts or SEED_SENTENCES))
+
+
+COMMANDS = {"predict": run_predict, "walkthrough": run_walkthrough}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="tf-pipeline: %(message)s", stream=sys.stderr)
+    logging.captureWarnings(True)
+    _quiet_tensorflow(args.verbose)
+    try:
+        COMMANDS[args.command](args)
+    except TFPipelineError as error:
+        print(f"tf-pipeline {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""Hugging Face's text-classification pipeline as three open TensorFlow steps.
+
+``preprocess`` (tokenizer, ``return_tensors="tf"``) → ``forward`` (the TF model
+under one ``tf.function``) → ``postprocess`` (``tf.nn.softmax`` or sigmoid, then
+``id2label``). Calling the pipeline composes them and answers exactly like
+``transformers.TextClassificationPipeline``.
+
+Example:
+    >>> pipe = load_pipeline()
+    >>> pipe("I hate this so much!")
+    [{'label': 'NEGATIVE', 'score': 0.99...}]
+    >>> pipe(["good", "bad"], top_k=None)     # all labels, best first, per text
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from itertools import islice
+from typing import Any, Iterable, Iterator
+
+import tensorflow as tf
+
+from . import errors, graph
+from .checkpoint import Checkpoint, default_max_length, load_checkpoint
+
+_LEGACY = object()  # "top_k not given": HF then returns one dict per text
+Result = dict[str, Any]
+
+
+class TextClassificationPipeline:
+    """Tokenizer → TF model → softmax/sigmoid → labels, each step a public method."""
+
+    def __init__(self, checkpoint: Checkpoint, *, max_length: int | None = None):
+        self.tokenizer = checkpoint.tokenizer
+        self.model = checkpoint.model
+        self.config = checkpoint.config
+        self.source = checkpoint.source
+        self.max_length = self._check_max_length(max_length)
+        self.input_names = self._model_input_names()
+        self.compiled_forward = graph.compile_forward(self.model, self.input_names)
+
+    @property
+    def id2label(self) -> dict[int, str]:
+        return {int(index): name for index, name in self.config.id2label.items()}
+
+    @property
+    def labels(self) -> list[str]:
+        """Label names in logit order."""
+        return [self.id2label[index] for index in range(self.config.num_labels)]
+
+    def _check_max_length(self, max_length: int | None) -> int:
+        limit = default_max_length(self.tokenizer, self.config)
+        if max_length is None:
+            return limit
+        if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 2:
+            raise errors.InvalidInputError(f"max_length must be an integer ≥ 2, got {max_length!r}.")
+        if max_length > limit:
+            raise errors.InvalidInputError(
+                f"max_length {max_length} exceeds what this model takes ({limit} tokens)."
+            )
+        return max_length
+
+    def _model_input_names(self) -> tuple[str, ...]:
+        accepted = inspect.signature(self.model.call).parameters
+        names = tuple(name for name in self.tokenizer.model_input_names if name in accepted)
+        if "input_ids" not in names:
+            raise errors.UnsupportedModelError(
+                f"The tokenizer's inputs {self.tokenizer.model_input_names} do not include input_ids."
+            )
+        return names
+
+    def preprocess(self, texts: str | list[str]) -> dict[str, tf.Tensor]:
+        """Tokenize like HF: padding to the longest text, truncation to ``max_length``.
+
+        Example:
+            >>> pipe.preprocess(["I hate this so much!"])["input_ids"].shape
+            TensorShape([1, 8])
+        """
+        batch = validate_texts(texts)
+        return dict(
+            self.tokenizer(
+                batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="tf"
+            )
+        )
+
+    def forward(self, inputs: dict[str, Any]) -> tf.Tensor:
+        """Logits ``[batch, num_labels]`` from token ids, through the compiled graph.
+
+        Extra keys are ignored; ids may be lists, NumPy arrays or tensors of any int type.
+        """
+        missing = [name for name in self.input_names if name not in inputs]
+        if missing:
+            raise errors.InvalidInputError(
+                f"forward needs {', '.join(self.input_names)}; missing {', '.join(missing)}."
+            )
+        try:
+            tensors = {name: tf.cast(tf.convert_to_tensor(inputs[name]), tf.int32) for name in self.input_names}
+        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
+            raise errors.InvalidInputError(f"forward inputs must be integer id matrices: {error}") from error
+        shapes = {tuple(tensor.shape) for tensor in tensors.values()}
+        if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+            raise errors.InvalidInputError(f"forward inputs must share one [batch, length] shape, got {shapes}.")
+        return self.compiled_forward(tensors)
+
+    def scores(self, logits: tf.Tensor, function_to_apply: str | None = None) -> tf.Tensor:
+        """Softmax or sigmoid (HF's default for this config), or "none", over the logits."""
+        return graph.scores(logits, function_to_apply or graph.default_function(self.config))
+
+    def postprocess(
+        self, logits: tf.Tensor, *, top_k: int | None = 1, function_to_apply: str | None = None
+    ) -> list[list[Result]]:
+        """Per text, ``[{"label", "score"}]`` sorted best first, cut to ``top_k`` (None: all)."""
+        if top_k is not None and (not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1):
+            raise errors.InvalidInputError(f"top_k must be a positive integer or None, got {top_k!r}.")
+        labels = self.labels
+        results = []
+        for row in self.scores(logits, function_to_apply).numpy().tolist():
+            ranked = sorted(zip(labels, row), key=lambda pair: pair[1], reverse=True)
+            results.append([{"label": label, "score": score} for label, score in ranked[:top_k]])
+        return results
+
+    def stream(
+        self,
+        texts: Iterable[str],
+        *,
+        top_k: int | None = 1,
+        function_to_apply: str | None = None,
+        batch_size: int = 32,
+    ) -> Iterator[list[Result]]:
+        """Yield each text's ranked labels, reading ``texts`` lazily ``batch_size`` at a time."""
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise errors.InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        iterator = (check_text(index, text) for index, text in enumerate(texts))
+        while batch := list(islice(iterator, batch_size)):
+            logits = self.forward(self.preprocess(batch))
+            yield from self.postprocess(logits, top_k=top_k, function_to_apply=function_to_apply)
+
+    def __call__(
+        self,
+        texts: str | list[str],
+        *,
+        top_k: int | None = _LEGACY,  # type: ignore[assignment]
+        function_to_apply: str | None = None,
+        batch_size: int = 32,
+    ):
+        """Classify one text or a list, returning what HF's ``TextClassificationPipeline`` returns.
+
+        Without ``top_k``: one ``{"label", "score"}`` per text (a one-item list for a single
+        string). With ``top_k`` (``None`` = all labels): a sorted list per text (just the list
+        for a single string).
+        """
+        single = isinstance(texts, str)
+        batch = validate_texts(texts)
+        legacy = top_k is _LEGACY
+        ranked = list(
+            self.stream(
+                batch,
+                top_k=1 if legacy else top_k,
+                function_to_apply=function_to_apply,
+                batch_size=batch_size,
+            )
+        )
+        if legacy:
+            return [labels[0] for labels in ranked]
+        return ranked[0] if single else ranked
+
+
+def validate_texts(texts: Any) -> list[str]:
+    """A list of non-empty strings, or :class:`InvalidInputError` naming the bad item."""
+    if isinstance(texts, str):
+        texts = [texts]
+    if not isinstance(texts, (list, tuple)):
+        raise errors.InvalidInputError(
+            f"texts must be a string or a list of strings, got {type(texts).__name__}."
+        )
+    return [check_text(index, text) for index, text in enumerate(texts)]
+
+
+def check_text(index: int | str, text: Any) -> str:
+    """``text`` itself if it is a non-blank string; otherwise an error naming it (``text 3``, ``line 4``)."""
+    where = f"text {index}" if isinstance(index, int) else index
+    if not isinstance(text, str):
+        raise errors.InvalidInputError(f"{where} is a {type(text).__name__}, not a string.")
+    if not text.strip():
+        raise errors.InvalidInputError(f"{where} is empty or only whitespace; there is nothing to classify.")
+    return text
+
+
+def load_pipeline(
+    model: str | os.PathLike | None = None,
+    *,
+    num_labels: int | None = None,
+    id2label: dict[int, str] | list[str] | None = None,
+    max_length: int | None = None,
+) -> TextClassificationPipeline:
+    """Load a text-classification pipeline from a hub id, a local folder, or the default (``None``).
+
+    Example:
+        >>> pipe = load_pipeline("path/to/checkpoint", id2label=["NEGATIVE", "POSITIVE"])
+        >>> pipe.tokenizer, pipe.model, pipe.config
+    """
+    checkpoint = load_checkpoint(model, num_labels=num_labels, id2label=id2label)
+    return TextClassificationPipeline(checkpoint, max_length=max_length)

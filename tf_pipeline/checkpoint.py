@@ -252,36 +252,43 @@ def _load_pytorch_safetensors(folder: Path, config, auto_class):
 
     state_dict = read_safetensors(_safetensors_files(folder))
     model = auto_class.from_config(config)
+    model(model.dummy_inputs, training=False)  # build the weights
+    prefix = model.base_model_prefix
+    body_prefix = "" if any(key.startswith(prefix + ".") for key in state_dict) else prefix + "."
+    mismatched = _drop_mismatched(state_dict, _pytorch_shapes(model, body_prefix))
     try:
         model, info = load_pytorch_state_dict_in_tf2_model(
-            model,
-            state_dict,
-            allow_missing_keys=True,
-            output_loading_info=True,
-            ignore_mismatched_sizes=True,
-            skip_logger_warnings=True,
+            model, state_dict, allow_missing_keys=True, output_loading_info=True, skip_logger_warnings=True
         )
     except (ValueError, AttributeError, AssertionError) as error:
         raise errors.BrokenCheckpointError(f"The weights in {folder} do not fit the config: {error}") from error
-    prefix = model.base_model_prefix
-    body_prefix = "" if any(key.startswith(prefix + ".") for key in state_dict) else prefix + "."
-    body_names = _pytorch_names(getattr(model, prefix, None), body_prefix)
-    not_loaded = set(info["missing_keys"]) | {name for name, *_ in info["mismatched_keys"]}
-    _check_loaded(folder, model, body_names, not_loaded)
+    body_names = set(_pytorch_shapes(getattr(model, prefix, None), body_prefix))
+    _check_loaded(folder, model, body_names, set(info["missing_keys"]) | mismatched)
     return model
 
 
-def _pytorch_names(layer, start_prefix_to_remove: str) -> set[str]:
+def _pytorch_shapes(layer, start_prefix_to_remove: str) -> dict[str, int]:
+    """PyTorch weight name → number of elements, for every weight of a TF layer."""
     from transformers.modeling_tf_pytorch_utils import convert_tf_weight_name_to_pt_weight_name
 
     if layer is None:
-        return set()
-    return {
-        convert_tf_weight_name_to_pt_weight_name(
+        return {}
+    names = {}
+    for weight in layer.weights:
+        name, _ = convert_tf_weight_name_to_pt_weight_name(
             weight.name, start_prefix_to_remove=start_prefix_to_remove, tf_weight_shape=weight.shape
-        )[0]
-        for weight in layer.weights
-    }
+        )
+        names[name] = int(weight.shape.num_elements())
+    return names
+
+
+def _drop_mismatched(state_dict: dict, sizes: dict[str, int]) -> set[str]:
+    """Remove (and return) the checkpoint tensors whose size differs from the model's, e.g. a head
+    for another number of labels; they are then initialised anew like missing ones."""
+    mismatched = {name for name, size in sizes.items() if name in state_dict and state_dict[name].size != size}
+    for name in mismatched:
+        del state_dict[name]
+    return mismatched
 
 
 def _check_loaded(folder: Path, model, body_names: set[str], not_loaded: set[str]) -> None:

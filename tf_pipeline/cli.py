@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from typing import Iterator, Sequence
 
 from .errors import TFPipelineError
@@ -20,9 +21,9 @@ from .errors import TFPipelineError
 PROGRESS_MIN_TEXTS = 64  # show a progress bar from this many input texts on
 
 
-def _top_k(value: str) -> int | None:
+def _top_k(value: str) -> int | str:
     if value.lower() in {"all", "none"}:
-        return None
+        return "all"
     try:
         number = int(value)
     except ValueError:
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("texts", nargs="*", help="texts to classify (default: read lines from --input or stdin)")
     predict.add_argument("--input", "-i", help="file with one text per line; '-' for standard input")
     predict.add_argument(
-        "--top-k", type=_top_k, default="legacy",
+        "--top-k", type=_top_k,
         help="how many labels per text, best first; 'all' for every label (default: the best one, as a dict)",
     )
     predict.add_argument("--batch-size", type=_positive_int, default=32, help="texts per forward pass (default: 32)")
@@ -93,17 +94,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _quiet_tensorflow(verbose: bool) -> None:
-    """Silence TensorFlow's C++ and Python log noise before TensorFlow is imported."""
+    """Import TensorFlow with its C++ start-up noise (CUDA probing, absl) sent to /dev/null."""
     if verbose:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import warnings
-
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    import absl.logging
-    import transformers
+    saved_stderr = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import absl.logging
+        import tensorflow as tf
+        import transformers
 
+        tf.config.list_physical_devices()  # device probing logs too
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+        os.close(devnull)
     absl.logging.set_verbosity(absl.logging.ERROR)
     transformers.logging.set_verbosity_error()
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
@@ -142,12 +151,12 @@ def run_predict(args: argparse.Namespace) -> None:
     from .pipeline import load_pipeline
 
     pipe = load_pipeline(args.model, max_length=args.max_length)
-    legacy = args.top_k == "legacy"
+    legacy = args.top_k is None
     total = len(args.texts) if args.texts else _count_lines(args.input)
     quiet = total is not None and total < PROGRESS_MIN_TEXTS
     results = pipe.stream(
         _read_texts(args),
-        top_k=1 if legacy else args.top_k,
+        top_k=1 if legacy else None if args.top_k == "all" else args.top_k,
         function_to_apply=args.function,
         batch_size=args.batch_size,
     )
@@ -173,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="tf-pipeline: %(message)s", stream=sys.stderr)
     logging.captureWarnings(True)
+    warnings.formatwarning = lambda message, category, *_: f"{category.__name__}: {message}"
     _quiet_tensorflow(args.verbose)
     try:
         COMMANDS[args.command](args)

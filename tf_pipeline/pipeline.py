@@ -94,10 +94,7 @@ class TextClassificationPipeline:
             raise errors.InvalidInputError(
                 f"forward needs {', '.join(self.input_names)}; missing {', '.join(missing)}."
             )
-        try:
-            tensors = {name: tf.cast(tf.convert_to_tensor(inputs[name]), tf.int32) for name in self.input_names}
-        except (ValueError, TypeError, tf.errors.InvalidArgumentError) as error:
-            raise errors.InvalidInputError(f"forward inputs must be integer id matrices: {error}") from error
+        tensors = {name: _int32_ids(name, inputs[name]) for name in self.input_names}
         shapes = {tuple(tensor.shape) for tensor in tensors.values()}
         if len(shapes) != 1 or len(next(iter(shapes))) != 2:
             raise errors.InvalidInputError(f"forward inputs must share one [batch, length] shape, got {shapes}.")
@@ -164,6 +161,16 @@ class TextClassificationPipeline:
         if legacy:
             return [labels[0] for labels in ranked]
         return ranked[0] if single else ranked
+
+
+def _int32_ids(name: str, values: Any) -> tf.Tensor:
+    try:
+        tensor = tf.convert_to_tensor(values)
+    except (ValueError, TypeError) as error:
+        raise errors.InvalidInputError(f"{name} must be an integer id matrix: {error}") from error
+    if not tensor.dtype.is_integer:
+        raise errors.InvalidInputError(f"{name} must hold integer ids, got {tensor.dtype.name}.")
+    return tf.cast(tensor, tf.int32)
 
 
 def validate_texts(texts: Any) -> list[str]:

@@ -48,16 +48,20 @@ class Walkthrough:
             "Step 2 — TFAutoModelForSequenceClassification(**inputs)",
             f"  last hidden state shape: {list(self.hidden_state_shape)}  (batch, tokens, hidden size)",
             f"  logits shape: {list(self.logits.shape)}  (batch, labels)",
-            f"  logits: {np.round(self.logits, 4).tolist()}",
+            f"  logits: {_matrix(self.logits)}",
             "",
             f"Step 3 — {_FUNCTION_CODE[self.function_to_apply]} and config.id2label",
-            f"  probabilities: {np.round(self.probabilities, 4).tolist()}",
+            f"  probabilities: {_matrix(self.probabilities)}",
             f"  id2label: {dict(enumerate(self.labels))}",
         ]
         for text, row in zip(self.texts, self.probabilities):
             best = int(np.argmax(row))
             lines.append(f"  {text!r} → {self.labels[best]} ({row[best]:.4f})")
         return "\n".join(lines)
+
+
+def _matrix(values: np.ndarray) -> str:
+    return np.array2string(values, precision=4, separator=", ", suppress_small=True).replace("\n", "")
 
 
 def walkthrough(pipe: TextClassificationPipeline, texts: Sequence[str] = SEED_SENTENCES) -> Walkthrough:

@@ -1,0 +1,89 @@
+"""`tf-pipeline` as users run it: a fresh process, JSON lines on stdout, messages on stderr."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SEED_SENTENCES
+
+CLI = str(Path(sys.executable).parent / "tf-pipeline")
+
+
+def run(*args, input=None, env=None):
+    return subprocess.run(
+        [CLI, *map(str, args)], input=input, capture_output=True, text=True, timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_help_explains_every_command():
+    result = run("--help")
+    assert result.returncode == 0
+    assert "predict" in result.stdout and "walkthrough" in result.stdout
+    predict_help = run("predict", "--help").stdout
+    for option in ("--input", "--top-k", "--batch-size", "--max-length", "--model"):
+        assert option in predict_help
+
+
+def test_predict_arguments_and_top_k(tiny_checkpoint, default_pipe):
+    folder, _, _ = tiny_checkpoint("bert")
+    result = run("predict", "--model", folder, "good film", "bad film", "--top-k", "all")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 2 and all(len(line) == 3 for line in lines)
+    assert lines[0][0]["score"] >= lines[0][1]["score"] >= lines[0][2]["score"]
+    assert "I0000" not in result.stderr and "oneDNN" not in result.stderr  # TensorFlow's C++ log noise
+
+
+def test_predict_from_file_and_stdin_match_the_library(tiny_checkpoint, tmp_path):
+    from tf_pipeline import load_pipeline
+
+    folder, _, _ = tiny_checkpoint("distilbert")
+    texts = [f"review number {i}: not bad at all" for i in range(70)]
+    path = tmp_path / "texts.txt"
+    path.write_text("\n".join(texts) + "\n")
+    from_file = run("predict", "--model", folder, "--input", path, "--batch-size", "16")
+    from_stdin = run("predict", "--model", folder, input="\n".join(texts))
+    assert from_file.returncode == 0, from_file.stderr
+    assert from_file.stdout == from_stdin.stdout
+    expected = load_pipeline(folder)(texts)
+    got = [json.loads(line) for line in from_file.stdout.splitlines()]
+    assert [g["label"] for g in got] == [e["label"] for e in expected]
+    assert [g["score"] for g in got] == pytest.approx([e["score"] for e in expected], abs=1e-5)
+
+
+def test_predict_reports_blank_line_and_missing_model(tiny_checkpoint, tmp_path):
+    folder, _, _ = tiny_checkpoint("bert")
+    path = tmp_path / "texts.txt"
+    path.write_text("fine\n\nalso fine\n")
+    result = run("predict", "--model", folder, "--input", path)
+    assert result.returncode == 2
+    assert "line 2" in result.stderr and "empty" in result.stderr
+    assert "Traceback" not in result.stderr
+    missing = run("predict", "--model", tmp_path / "nope", "text")
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    "env", [{"HF_HUB_OFFLINE": "1"}, {"HF_ENDPOINT": "http://127.0.0.1:9"}], ids=["offline", "refused"]
+)
+def test_hub_unreachable(env):
+    result = run("predict", "--model", "someone/some-sentiment-model", "text", env=env)
+    assert result.returncode == 2
+    assert "cannot be reached" in result.stderr and "local" in result.stderr
+
+
+def test_walkthrough_on_the_default_model():
+    result = run("walkthrough")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "[101, 1045, 5223, 2023, 2061, 2172, 999, 102, 0, 0, 0, 0, 0, 0, 0, 0]" in out
+    assert "[1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]" in out
+    assert "last hidden state shape: [2, 16, 384]" in out
+    assert "logits shape: [2, 2]" in out
+    for sentence in SEED_SENTENCES:
+        assert repr(sentence) in out

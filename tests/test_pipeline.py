@@ -28,6 +28,18 @@ def test_seed_token_ids_and_mask(default_pipe):
     assert inputs["attention_mask"].numpy().tolist() == SEED_MASK
 
 
+def test_default_model_classifies_sentiment(default_pipe):
+    """The default is the shipped encoder fine-tuned on the shipped sentiment set (built on first use)."""
+    from tf_pipeline.data import sentiment_set
+    from tf_pipeline.finetune import evaluate
+
+    assert default_pipe.labels == ["NEGATIVE", "POSITIVE"]
+    positive, negative = default_pipe(SEED_SENTENCES)
+    assert positive["label"] == "POSITIVE" and positive["score"] > 0.8
+    assert negative["label"] == "NEGATIVE" and negative["score"] > 0.8
+    assert evaluate(default_pipe, sentiment_set("heldout"))["accuracy"] >= 0.88
+
+
 def test_pipeline_exposes_tokenizer_model_config(default_pipe):
     assert default_pipe.tokenizer.__class__.__name__.startswith("Bert")
     assert default_pipe.model.__class__.__name__ == "TFBertForSequenceClassification"
@@ -59,11 +71,11 @@ def test_postprocess_is_softmax_and_id2label(default_pipe):
     logits = tf.constant([[2.0, 0.0], [-1.0, 3.0]])
     results = default_pipe.postprocess(logits, top_k=None)
     expected = tf.nn.softmax(logits).numpy()
-    assert [r[0]["label"] for r in results] == ["LABEL_0", "LABEL_1"]
+    assert [r[0]["label"] for r in results] == default_pipe.labels
     assert results[0][0]["score"] == pytest.approx(expected[0, 0], abs=1e-6)
     assert results[1][1]["score"] == pytest.approx(expected[1, 0], abs=1e-6)
     none = default_pipe.postprocess(logits, top_k=1, function_to_apply="none")
-    assert none[1] == [{"label": "LABEL_1", "score": 3.0}]
+    assert none[1] == [{"label": default_pipe.labels[1], "score": 3.0}]
 
 
 def _assert_same(ours, theirs):

@@ -1,6 +1,6 @@
 """The embedded default: the shipped MiniLM-L6 encoder fine-tuned on the shipped sentiment set.
 
-Built on first use (seeded, about a minute on 2 cores), cached, and reused afterwards.
+Built on first use (seeded, about two minutes on 2 cores), cached, and reused afterwards.
 The cache lives in ``$TF_PIPELINE_HOME`` if set, else in ``saved_models/`` of a source
 checkout, else in ``~/.cache/tf_pipeline``.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 NAME = "default-sentiment"
-SETTINGS = dict(epochs=8, batch_size=16, learning_rate=3e-5, max_length=128, validation_split=0.1, seed=0, patience=2)
+SETTINGS = dict(epochs=8, batch_size=32, learning_rate=5e-5, max_length=128, validation_split=0.1, seed=0, patience=2)
 
 
 def models_home() -> Path:
@@ -46,7 +46,7 @@ def build_default_model(folder: Path) -> dict:
     from .data import sentiment_set
     from .finetune import evaluate, finetune
 
-    logger.warning("Building the default sentiment model in %s (first use only; about a minute).", folder)
+    logger.warning("Building the default sentiment model in %s (first use only; about two minutes on 2 cores).", folder)
     try:
         result = finetune(sentiment_set("train"), folder, **SETTINGS)
     except errors.InvalidInputError:

@@ -318,12 +318,18 @@ def _warn_untrained_head(folder: Path, names: Sequence[str]) -> None:
 
 
 def _load_tf_weights(folder: Path, config, auto_class):
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # its own "all layers were used" report; we report below
     try:
         model, info = auto_class.from_pretrained(
             folder, config=config, output_loading_info=True, ignore_mismatched_sizes=True
         )
     except (OSError, ValueError, KeyError) as error:
         raise errors.BrokenCheckpointError(f"The TF weights in {folder} cannot be loaded: {error}") from error
+    finally:
+        hf_logging.set_verbosity(verbosity)
     prefix = model.base_model_prefix
     not_loaded = set(info["missing_keys"]) | {name for name, *_ in info["mismatched_keys"]}
     if any(name == prefix or name.startswith(prefix + "/") for name in not_loaded):

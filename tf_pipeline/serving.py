@@ -1,0 +1,219 @@
+"""SavedModel for TF Serving: raw text in, labels and scores out, in TF Serving's folder layout.
+
+``saved_models/NAME/<version>/`` with three signatures (``serving_default`` strings-in,
+``predict_ids`` ids-in, ``classify`` for the Classification API), warm-up requests and
+metadata in ``assets.extra/``. Each version is built in a hidden folder beside the target
+and renamed into place, so a model server polling ``NAME/`` never sees half a version.
+
+Example:
+    >>> version_dir = export_saved_model(load_pipeline(), "saved_models/sentiment")
+    >>> version_dir
+    PosixPath('saved_models/sentiment/1')
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import tensorflow as tf
+
+from . import errors, graph
+from .pipeline import TextClassificationPipeline
+from .text_graph import InGraphTokenizer
+
+logger = logging.getLogger(__name__)
+
+METADATA_FILE = "tf_pipeline.json"
+WARMUP_FILE = "tf_serving_warmup_requests"
+CLASSIFY_METHOD = "tensorflow/serving/classify"
+WARMUP_TEXTS = ("I've been waiting for a HuggingFace course my whole life.", "I hate this so much!", "")
+
+
+class ServingModule(tf.Module):
+    """The exported graph: tokenizer (when it has an in-graph form), model, softmax/sigmoid, label lookup."""
+
+    def __init__(self, pipe: TextClassificationPipeline, max_length: int):
+        super().__init__(name="tf_pipeline")
+        self.model = pipe.model
+        self.input_names = pipe.input_names
+        self.function = graph.default_function(pipe.config)
+        self.labels = tf.constant(pipe.labels)
+        self.text_tokenizer = InGraphTokenizer.from_hf(pipe.tokenizer, max_length)
+
+    def outputs(self, ids: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        """label, score, probabilities and logits; an empty batch gives empty outputs."""
+        num_labels = self.labels.shape[0]
+
+        def run():
+            return self.model(**{name: ids[name] for name in self.input_names}, training=False).logits
+
+        logits = tf.cond(
+            tf.shape(ids["input_ids"])[0] > 0, run, lambda: tf.zeros([0, num_labels], tf.float32)
+        )
+        probabilities = graph.scores(logits, self.function)
+        best = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        return {
+            "label": tf.gather(self.labels, best),
+            "score": tf.reduce_max(probabilities, axis=-1),
+            "probabilities": probabilities,
+            "logits": logits,
+        }
+
+    def predict_text(self, text: tf.Tensor) -> dict[str, tf.Tensor]:
+        return self.outputs(self.text_tokenizer(text))
+
+    def predict_ids(self, inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        return self.outputs({name: tf.cast(value, tf.int32) for name, value in inputs.items()})
+
+    def classify(self, inputs: tf.Tensor) -> dict[str, tf.Tensor]:
+        features = tf.io.parse_example(inputs, {"text": tf.io.FixedLenFeature([], tf.string, default_value="")})
+        outputs = self.predict_text(features["text"])
+        batch = tf.shape(inputs)[0]
+        return {"classes": tf.tile(self.labels[tf.newaxis], [batch, 1]), "scores": outputs["probabilities"]}
+
+    def signatures(self) -> dict:
+        ids_spec = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in self.input_names}
+        signatures = {"predict_ids": tf.function(self.predict_ids).get_concrete_function(ids_spec)}
+        if self.text_tokenizer is None:
+            signatures["serving_default"] = signatures["predict_ids"]
+            return signatures
+        signatures["serving_default"] = tf.function(self.predict_text).get_concrete_function(
+            tf.TensorSpec([None], tf.string, name="text")
+        )
+        signatures["classify"] = tf.function(self.classify).get_concrete_function(
+            tf.TensorSpec([None], tf.string, name="inputs")
+        )
+        return signatures
+
+
+def next_version(base_dir: Path) -> int:
+    """One more than the highest numbered version folder (1 for none)."""
+    versions = [int(path.name) for path in base_dir.iterdir() if path.name.isdigit()] if base_dir.is_dir() else []
+    return max(versions, default=0) + 1
+
+
+def export_saved_model(
+    pipe: TextClassificationPipeline,
+    base_dir: str | os.PathLike,
+    *,
+    version: int | None = None,
+    max_length: int | None = None,
+    overwrite: bool = False,
+    warmup_texts: Sequence[str] = WARMUP_TEXTS,
+) -> Path:
+    """Write ``base_dir/<version>/`` for TF Serving and return that folder.
+
+    ``version`` defaults to the next free number; an existing version is replaced only
+    with ``overwrite=True``. ``max_length`` (default: the pipeline's) truncates in the graph.
+    """
+    base = Path(base_dir)
+    version = next_version(base) if version is None else version
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise errors.InvalidInputError(f"version must be a positive integer, got {version!r}.")
+    target = base / str(version)
+    if target.exists() and not overwrite:
+        raise errors.InvalidInputError(f"{target} already exists; pass overwrite=True (--overwrite) to replace it.")
+    max_length = pipe.max_length if max_length is None else min(max_length, pipe.max_length)
+    module = ServingModule(pipe, max_length)
+    if module.text_tokenizer is None:
+        logger.warning(
+            "%s has no in-graph equivalent (only BERT-style WordPiece has one); serving_default takes "
+            "token ids (%s), and there is no classify signature.", type(pipe.tokenizer).__name__,
+            ", ".join(pipe.input_names),
+        )
+    base.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=base))  # TF Serving skips non-numeric names
+    try:
+        signatures = module.signatures()
+        tf.saved_model.save(module, str(staging), signatures=signatures)
+        if "classify" in signatures:
+            _set_method_name(staging, "classify", CLASSIFY_METHOD)
+        extra = staging / "assets.extra"
+        extra.mkdir()
+        metadata = _metadata(pipe, module, max_length, version, sorted(signatures))
+        (extra / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
+        write_warmup_requests(extra / WARMUP_FILE, base.name, module, pipe, warmup_texts)
+        _move_into_place(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    logger.info("Exported %s", target)
+    return target
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    if target.exists():
+        retired = target.with_name(f".{target.name}.replaced")
+        shutil.rmtree(retired, ignore_errors=True)
+        target.rename(retired)
+        staging.rename(target)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        staging.rename(target)
+
+
+def _set_method_name(export_dir: Path, signature: str, method_name: str) -> None:
+    """TF2's saver writes every signature as predict; TF Serving's classify API wants its own method name."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    path = export_dir / "saved_model.pb"
+    saved_model = saved_model_pb2.SavedModel()
+    saved_model.ParseFromString(path.read_bytes())
+    for meta_graph in saved_model.meta_graphs:
+        meta_graph.signature_def[signature].method_name = method_name
+    path.write_bytes(saved_model.SerializeToString())
+
+
+def _metadata(pipe, module: ServingModule, max_length: int, version: int, signatures: list[str]) -> dict:
+    import tensorflow_text
+    import transformers
+
+    return {
+        "labels": pipe.labels,
+        "function_to_apply": module.function,
+        "max_length": max_length,
+        "source": pipe.source,
+        "model_type": pipe.config.model_type,
+        "version": version,
+        "signatures": signatures,
+        "in_graph_tokenizer": module.text_tokenizer is not None,
+        "input_names": list(pipe.input_names),
+        "versions": {
+            "tf_pipeline": _package_version(),
+            "tensorflow": tf.__version__,
+            "tensorflow_text": tensorflow_text.__version__,
+            "transformers": transformers.__version__,
+            "python": platform.python_version(),
+        },
+    }
+
+
+def _package_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tf_pipeline")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def write_warmup_requests(path: Path, model_name: str, module: ServingModule, pipe, texts: Sequence[str]) -> None:
+    """TF Serving warm-up: PredictionLog records (tensorflow-serving-api protos) in a TFRecord file."""
+    from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+
+    request = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(name=model_name, signature_name="serving_default"))
+    if module.text_tokenizer is not None:
+        request.inputs["text"].CopyFrom(tf.make_tensor_proto(list(texts), dtype=tf.string))
+    else:
+        encoded = pipe.tokenizer(list(texts), padding=True, truncation=True, max_length=pipe.max_length, return_tensors="np")
+        for name in pipe.input_names:
+            request.inputs[name].CopyFrom(tf.make_tensor_proto(encoded[name].astype("int32")))
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))
+        writer.write(log.SerializeToString())

@@ -115,6 +115,45 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--batch-size", type=_positive_int, default=32, help="default: 32")
     _add_model_arguments(evaluate)
 
+    export = commands.add_parser(
+        "export",
+        help="export a SavedModel for TF Serving (strings in, labels out)",
+        description=(
+            "Write OUTPUT/<version>/ in TF Serving's layout: signatures serving_default (text → label, score, "
+            "probabilities, logits, tokenized in the graph), predict_ids (token ids → the same) and classify "
+            "(the Classification API), with warm-up requests and metadata in assets.extra/. Atomic: built beside "
+            "the target and renamed. Prints the version folder."
+        ),
+    )
+    export.add_argument("--output", required=True, help="the model's base folder, e.g. saved_models/sentiment")
+    export.add_argument("--version", type=_positive_int, help="version number (default: the next free one)")
+    export.add_argument("--overwrite", action="store_true", help="replace an existing --version")
+    _add_model_arguments(export)
+
+    verify = commands.add_parser(
+        "verify",
+        help="load an export as TF Serving does and compare it with the eager pipeline",
+        description=(
+            "In a fresh process that never imports transformers, load EXPORT_DIR with the TF1 session loader and "
+            "the serve tag, audit its ops (core TensorFlow and tensorflow-text 2.20 only, which TF Serving links), "
+            "run every signature and compare with the eager pipeline: labels equal, probabilities within 1e-5. "
+            "Also runs saved_model_cli show --all. Exit code 1 if a check fails."
+        ),
+    )
+    verify.add_argument("export_dir", help="a version folder, e.g. saved_models/sentiment/1")
+    verify.add_argument("--model", help="checkpoint to compare with (default: the export's source, from its metadata)")
+
+    config = commands.add_parser(
+        "serving-config",
+        help="write TF Serving's models.config (and a batching parameters file)",
+        description="Write a model_config_list for one or several exported models, and optionally batching parameters.",
+    )
+    config.add_argument("model_dirs", nargs="+", help="export base folders, e.g. saved_models/sentiment")
+    config.add_argument("--output", default="saved_models/models.config", help="default: saved_models/models.config")
+    config.add_argument("--versions", default="latest", help="'latest' (default), 'all', or numbers like 1,2")
+    config.add_argument("--base-path-prefix", help="the folders' parent inside the server, e.g. /models for Docker")
+    config.add_argument("--batching", metavar="FILE", help="also write batching parameters to FILE")
+
     walk = commands.add_parser(
         "walkthrough",
         help="show each step on the seed's two sentences",
@@ -228,10 +267,38 @@ def run_evaluate(args: argparse.Namespace) -> None:
     print(json.dumps(evaluate(pipe, examples, batch_size=args.batch_size)))
 
 
+def run_export(args: argparse.Namespace) -> None:
+    from .pipeline import load_pipeline
+    from .serving import export_saved_model
+
+    pipe = load_pipeline(args.model)
+    print(export_saved_model(pipe, args.output, version=args.version, max_length=args.max_length, overwrite=args.overwrite))
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from .verify import verify_export
+
+    report = verify_export(args.export_dir, model=args.model)
+    print(report)
+    return 0 if report.ok else 1
+
+
+def run_serving_config(args: argparse.Namespace) -> None:
+    from .serving_config import batching_config_text, model_config_text, write_text_atomically
+
+    text = model_config_text(args.model_dirs, versions=args.versions, base_path_prefix=args.base_path_prefix)
+    print(write_text_atomically(args.output, text))
+    if args.batching:
+        print(write_text_atomically(args.batching, batching_config_text()))
+
+
 COMMANDS = {
     "predict": run_predict,
     "finetune": run_finetune,
     "evaluate": run_evaluate,
+    "export": run_export,
+    "verify": run_verify,
+    "serving-config": run_serving_config,
     "walkthrough": run_walkthrough,
 }
 
@@ -244,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.formatwarning = lambda message, category, *_: f"{category.__name__}: {message}"
     _quiet_tensorflow(args.verbose)
     try:
-        COMMANDS[args.command](args)
+        return COMMANDS[args.command](args) or 0
     except TFPipelineError as error:
         print(f"tf-pipeline {args.command}: error: {error}", file=sys.stderr)
         return 2
@@ -252,7 +319,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    return 0
 
 
 if __name__ == "__main__":

@@ -15,14 +15,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Sequence
 
 from . import errors
+from .atomic import atomic_folder
 from .checkpoint import load_checkpoint
 from .data import LabelledText, read_labelled
 
@@ -197,25 +196,16 @@ def _limit(checkpoint) -> int:
 
 
 def _check_output(output: Path, overwrite: bool) -> None:
-    if output.exists() and any(output.iterdir()) and not overwrite:
-        raise errors.InvalidInputError(f"{output} already exists and is not empty; pass overwrite=True (--overwrite).")
+    if output.exists() and not overwrite:
+        raise errors.InvalidInputError(f"{output} already exists; pass overwrite=True (--overwrite) to replace it.")
 
 
 def save_checkpoint(pipe, output: Path, result: FinetuneResult, *, overwrite: bool = False) -> None:
-    """Write config, tokenizer, weights and metrics.json to a temporary folder beside ``output``, then rename."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    try:
+    """Write config, tokenizer, weights and metrics.json beside ``output``, then rename into place."""
+    with atomic_folder(output, overwrite=overwrite) as staging:
         pipe.model.save_pretrained(staging)
         pipe.tokenizer.save_pretrained(staging)
         (staging / "metrics.json").write_text(json.dumps(result.metrics(), indent=2) + "\n")
-        if output.exists():
-            if not overwrite:
-                raise errors.InvalidInputError(f"{output} appeared while training; not overwriting it.")
-            shutil.rmtree(output)
-        staging.rename(output)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def EpochProgress(epochs: int, enabled: bool):

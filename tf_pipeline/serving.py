@@ -17,14 +17,13 @@ import json
 import logging
 import os
 import platform
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import tensorflow as tf
 
 from . import errors, graph
+from .atomic import atomic_folder
 from .pipeline import TextClassificationPipeline
 from .text_graph import InGraphTokenizer
 
@@ -118,8 +117,6 @@ def export_saved_model(
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise errors.InvalidInputError(f"version must be a positive integer, got {version!r}.")
     target = base / str(version)
-    if target.exists() and not overwrite:
-        raise errors.InvalidInputError(f"{target} already exists; pass overwrite=True (--overwrite) to replace it.")
     max_length = pipe.max_length if max_length is None else min(max_length, pipe.max_length)
     module = ServingModule(pipe, max_length)
     if module.text_tokenizer is None:
@@ -128,9 +125,7 @@ def export_saved_model(
             "token ids (%s), and there is no classify signature.", type(pipe.tokenizer).__name__,
             ", ".join(pipe.input_names),
         )
-    base.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=base))  # TF Serving skips non-numeric names
-    try:
+    with atomic_folder(target, overwrite=overwrite) as staging:
         signatures = module.signatures()
         tf.saved_model.save(module, str(staging), signatures=signatures)
         if "classify" in signatures:
@@ -140,22 +135,8 @@ def export_saved_model(
         metadata = _metadata(pipe, module, max_length, version, sorted(signatures))
         (extra / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
         write_warmup_requests(extra / WARMUP_FILE, base.name, module, pipe, warmup_texts)
-        _move_into_place(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     logger.info("Exported %s", target)
     return target
-
-
-def _move_into_place(staging: Path, target: Path) -> None:
-    if target.exists():
-        retired = target.with_name(f".{target.name}.replaced")
-        shutil.rmtree(retired, ignore_errors=True)
-        target.rename(retired)
-        staging.rename(target)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        staging.rename(target)
 
 
 def _set_method_name(export_dir: Path, signature: str, method_name: str) -> None:

@@ -199,3 +199,34 @@ def test_serving_config_files(sentiment_export, tmp_path):
     missing = subprocess.run([CLI, "serving-config", str(tmp_path), "--output", str(tmp_path / "x")],
                              capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "no numbered version" in missing.stderr
+
+
+def _sentencepiece_limitation(text: str) -> bool:
+    """The documented SentencePiece limitations (README): typed special tokens, leading/trailing or
+    whitespace-only text, and control/format characters."""
+    import re
+    import unicodedata
+
+    return bool(
+        re.search(r"\[(CLS|SEP|MASK|UNK|PAD)\]", text)
+        or text != text.strip() or not text.strip()
+        or any(unicodedata.category(char) in {"Cc", "Cf"} and char not in "\t\n\r" for char in text)
+    )
+
+
+def test_sentencepiece_in_graph_tokenizer(tiny_checkpoint, tmp_path):
+    from tf_pipeline.text_graph import SentencePieceGraphTokenizer
+
+    folder, _, tokenizer = tiny_checkpoint("albert")
+    assert isinstance(InGraphTokenizer.from_hf(tokenizer, 64), SentencePieceGraphTokenizer)
+    lines = corpus(2000)
+    rate, mismatches = _agreement(tokenizer, lines, max_length=64)
+    logging.getLogger(__name__).info("SentencePiece in-graph agreement: %.4f on %d lines", rate, len(lines))
+    natural = lines[:752]  # the sentiment set: ordinary sentences
+    assert not set(mismatches) & set(natural)
+    assert [text for text in mismatches if not _sentencepiece_limitation(text)] == []
+    assert rate > 0.85
+    pipe = load_pipeline(folder)
+    export = export_saved_model(pipe, tmp_path / "albert")
+    out = tf.saved_model.load(str(export)).signatures["serving_default"](text=tf.constant(natural[:40]))
+    assert [x.decode() for x in out["label"].numpy()] == [r["label"] for r in pipe(natural[:40])]

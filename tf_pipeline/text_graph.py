@@ -1,8 +1,16 @@
 """Strings → token ids inside the TensorFlow graph (tensorflow_text), held to the HF tokenizer's ids.
 
-Rebuilds a BERT-family fast tokenizer (BertNormalizer → BertPreTokenizer → WordPiece →
-``[CLS] … [SEP]``) from its own ``tokenizer.json`` settings with ops that TF Serving links:
-core string ops, ``tensorflow_text.regex_split`` and ``FastWordpieceTokenizer``.
+Rebuilds a fast tokenizer from its own ``tokenizer.json`` settings with ops that TF Serving
+links (core string ops and tensorflow-text 2.20):
+
+- BERT-family WordPiece (BertNormalizer → BertPreTokenizer → WordPiece): core regex ops,
+  ``tensorflow_text.regex_split`` and ``FastWordpieceTokenizer``;
+- SentencePiece Unigram (ALBERT, XLNet-style ``spiece.model``): the listed normalizer steps,
+  then ``tensorflow_text.SentencepieceTokenizer`` on the tokenizer's own model file, with SP
+  ids mapped to the HF vocabulary (which also covers fairseq-style offsets).
+
+Byte-level BPE (RoBERTa, GPT-2) has no in-graph form here: :meth:`InGraphTokenizer.from_hf`
+returns ``None`` and exports take token ids.
 
 Example:
     >>> text_tokenizer = InGraphTokenizer.from_hf(pipe.tokenizer, max_length=128)
@@ -112,36 +120,82 @@ def normalize(texts: tf.Tensor, settings: WordPieceSettings) -> tf.Tensor:
     if settings.chinese_chars:
         texts = tf.strings.regex_replace(texts, f"([{CJK}])", r" \1 ")
     if settings.strip_accents:
-        texts = tf.strings.regex_replace(tf_text.normalize_utf8(texts, "NFD"), r"\p{Mn}", "")
+        texts = strip_marks(tf_text.normalize_utf8(texts, "NFD"))
     if settings.lowercase:
-        # ICU lowercases a word-final Σ to ς; HF lowercases character by character, to σ.
-        texts = tf.strings.lower(tf.strings.regex_replace(texts, "\u03a3", "\u03c3"), encoding="utf-8")
+        texts = lowercase(texts)
     return texts
 
 
+def strip_marks(texts: tf.Tensor) -> tf.Tensor:
+    """Remove combining marks (category Mn), as HF's StripAccents does after NFD/NFKD."""
+    return tf.strings.regex_replace(texts, r"\p{Mn}", "")
+
+
+def lowercase(texts: tf.Tensor) -> tf.Tensor:
+    """Unicode lowercase, character by character like HF (ICU alone turns a word-final Σ into ς)."""
+    return tf.strings.lower(tf.strings.regex_replace(texts, "\u03a3", "\u03c3"), encoding="utf-8")
+
+
 class InGraphTokenizer(tf.Module):
-    """Batch of strings → ``input_ids``, ``attention_mask``, ``token_type_ids`` (int32, padded right)."""
+    """Batch of strings → ``input_ids``, ``attention_mask``, ``token_type_ids`` (int32, padded right).
+
+    Subclasses turn texts into the content ids (``pieces``); this class truncates, adds the
+    special tokens and pads, like the HF tokenizer with ``padding=True, truncation=True``.
+    """
+
+    def __init__(self, prefix_ids, suffix_ids, pad_id: int, max_length: int):
+        super().__init__(name="in_graph_tokenizer")
+        self.prefix_ids, self.suffix_ids, self.pad_id = tuple(prefix_ids), tuple(suffix_ids), pad_id
+        self.max_length = max_length
+
+    @staticmethod
+    def from_hf(tokenizer, max_length: int) -> "InGraphTokenizer | None":
+        """The in-graph equivalent of an HF fast tokenizer, or ``None`` if there is none."""
+        wordpiece = wordpiece_settings(tokenizer)
+        if wordpiece is not None:
+            return WordPieceGraphTokenizer(wordpiece, max_length)
+        sentencepiece = sentencepiece_settings(tokenizer)
+        if sentencepiece is not None:
+            return SentencePieceGraphTokenizer(sentencepiece, max_length)
+        return None
+
+    def pieces(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        raise NotImplementedError
+
+    def __call__(self, texts: tf.Tensor) -> dict[str, tf.Tensor]:
+        pieces = self.pieces(texts)
+        pieces = pieces[:, : self.max_length - len(self.prefix_ids) - len(self.suffix_ids)]
+        batch = tf.shape(texts)[0]
+
+        def constant_columns(ids):
+            return tf.RaggedTensor.from_tensor(tf.tile(tf.constant([list(ids)], tf.int32), [batch, 1]))
+
+        ids = tf.concat([constant_columns(self.prefix_ids), pieces, constant_columns(self.suffix_ids)], axis=1)
+        input_ids = ids.to_tensor(default_value=self.pad_id)
+        return {
+            "input_ids": input_ids,
+            "attention_mask": tf.ones_like(ids).to_tensor(default_value=0),
+            "token_type_ids": tf.zeros_like(input_ids),
+        }
+
+
+class WordPieceGraphTokenizer(InGraphTokenizer):
+    """BertNormalizer → BertPreTokenizer → WordPiece, in TF ops."""
 
     def __init__(self, settings: WordPieceSettings, max_length: int):
-        super().__init__(name="in_graph_tokenizer")
+        super().__init__(settings.prefix_ids, settings.suffix_ids, settings.pad_id, max_length)
         import tensorflow_text as tf_text
 
         self.settings = settings
-        self.max_length = max_length
         self.wordpiece = tf_text.FastWordpieceTokenizer(
             vocab=list(settings.vocab),
             suffix_indicator=settings.subword_prefix,
-            max_bytes_per_word=4 * settings.max_chars_per_word + 4,  # the char limit is applied below
+            max_bytes_per_word=4 * settings.max_chars_per_word + 4,  # the char limit is applied in words()
             token_out_type=tf.int32,
             unknown_token=settings.unk_token,
             no_pretokenization=True,
             support_detokenization=False,
         )
-
-    @classmethod
-    def from_hf(cls, tokenizer, max_length: int) -> "InGraphTokenizer | None":
-        settings = wordpiece_settings(tokenizer)
-        return None if settings is None else cls(settings, max_length)
 
     def words(self, texts: tf.Tensor) -> tf.RaggedTensor:
         """Normalised words and punctuation marks, ``[batch, (words)]``; over-long words become UNK."""
@@ -159,19 +213,100 @@ class InGraphTokenizer(tf.Module):
             flat = tf.where(flat == _placeholder(index), token, flat)
         return words.with_flat_values(flat)
 
-    def __call__(self, texts: tf.Tensor) -> dict[str, tf.Tensor]:
-        s = self.settings
-        pieces = self.wordpiece.tokenize(self.words(texts)).merge_dims(-2, -1)
-        pieces = pieces[:, : self.max_length - len(s.prefix_ids) - len(s.suffix_ids)]
-        batch = tf.shape(texts)[0]
+    def pieces(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        return self.wordpiece.tokenize(self.words(texts)).merge_dims(-2, -1)
 
-        def constant_columns(ids):
-            return tf.RaggedTensor.from_tensor(tf.tile(tf.constant([list(ids)], tf.int32), [batch, 1]))
 
-        ids = tf.concat([constant_columns(s.prefix_ids), pieces, constant_columns(s.suffix_ids)], axis=1)
-        input_ids = ids.to_tensor(default_value=s.pad_id)
-        return {
-            "input_ids": input_ids,
-            "attention_mask": tf.ones_like(ids).to_tensor(default_value=0),
-            "token_type_ids": tf.zeros_like(input_ids),
-        }
+@dataclass(frozen=True)
+class SentencePieceSettings:
+    """A SentencePiece (Unigram + Metaspace) fast tokenizer: its model file and the steps before it."""
+
+    model_proto: bytes
+    steps: tuple[tuple[str, ...], ...]  # ("replace", RE2 pattern, content) | ("NFKD",) | ("StripAccents",) | ("Lowercase",)
+    id_map: tuple[int, ...]  # SentencePiece id → HF id
+    prefix_ids: tuple[int, ...]
+    suffix_ids: tuple[int, ...]
+    pad_id: int
+
+
+_NORMALIZATION_FORMS = {"NFKD", "NFD", "NFKC", "NFC"}
+
+
+def sentencepiece_settings(tokenizer) -> SentencePieceSettings | None:
+    """Settings for a Unigram/Metaspace tokenizer that ships its ``.model`` file, else ``None``."""
+    from pathlib import Path
+
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    model_file = getattr(tokenizer, "vocab_file", None)
+    if backend is None or not model_file or not Path(model_file).is_file() or tokenizer.padding_side != "right":
+        return None
+    spec = json.loads(backend.to_str())
+    if (spec.get("model") or {}).get("type") != "Unigram" or (spec.get("pre_tokenizer") or {}).get("type") != "Metaspace":
+        return None
+    steps = _normalizer_steps(spec.get("normalizer"))
+    if steps is None:
+        return None
+    import sentencepiece
+
+    proto = Path(model_file).read_bytes()
+    processor = sentencepiece.SentencePieceProcessor(model_proto=proto)
+    id_map = tuple(tokenizer.convert_tokens_to_ids(processor.id_to_piece(i)) for i in range(processor.get_piece_size()))
+    marker = tokenizer.unk_token_id
+    with_specials = tokenizer.build_inputs_with_special_tokens([marker])
+    split = with_specials.index(marker)
+    return SentencePieceSettings(
+        model_proto=proto, steps=steps, id_map=id_map, prefix_ids=tuple(with_specials[:split]),
+        suffix_ids=tuple(with_specials[split + 1:]),
+        pad_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
+    )
+
+
+def _normalizer_steps(normalizer) -> tuple[tuple[str, ...], ...] | None:
+    """HF normalizers as TF steps; Precompiled is left to SentencePiece itself (the same charsmap)."""
+    if normalizer is None:
+        return ()
+    parts = normalizer["normalizers"] if normalizer["type"] == "Sequence" else [normalizer]
+    steps = []
+    for part in parts:
+        kind = part["type"]
+        if kind == "Replace":
+            pattern = part["pattern"]
+            steps.append(("replace", _escape(pattern["String"]) if "String" in pattern else pattern["Regex"], part["content"]))
+        elif kind in _NORMALIZATION_FORMS:
+            steps.append((kind,))
+        elif kind in {"StripAccents", "Lowercase"}:
+            steps.append((kind,))
+        elif kind != "Precompiled":
+            return None
+    return tuple(steps)
+
+
+class SentencePieceGraphTokenizer(InGraphTokenizer):
+    """The tokenizer's normalizer steps, then tensorflow_text's SentencePiece on its own model."""
+
+    def __init__(self, settings: SentencePieceSettings, max_length: int):
+        super().__init__(settings.prefix_ids, settings.suffix_ids, settings.pad_id, max_length)
+        import tensorflow_text as tf_text
+
+        self.settings = settings
+        self.sentencepiece = tf_text.SentencepieceTokenizer(model=settings.model_proto, out_type=tf.int32)
+        self.id_map = tf.constant(settings.id_map, tf.int32)
+
+    def normalize(self, texts: tf.Tensor) -> tf.Tensor:
+        import tensorflow_text as tf_text
+
+        texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD)
+        for step in self.settings.steps:
+            if step[0] == "replace":
+                texts = tf.strings.regex_replace(texts, step[1], step[2].replace("\\", "\\\\"))
+            elif step[0] in _NORMALIZATION_FORMS:
+                texts = tf_text.normalize_utf8(texts, step[0])
+            elif step[0] == "StripAccents":
+                texts = strip_marks(texts)
+            elif step[0] == "Lowercase":
+                texts = lowercase(texts)
+        return texts
+
+    def pieces(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        ids = self.sentencepiece.tokenize(self.normalize(texts))
+        return tf.ragged.map_flat_values(tf.gather, self.id_map, ids)

@@ -29,19 +29,20 @@ def sentiment_export(default_pipe, tmp_path_factory):
     return export_saved_model(default_pipe, base)
 
 
-def test_tf_serving_layout_and_versions(default_pipe, sentiment_export, tmp_path):
+def test_tf_serving_layout_and_versions(sentiment_export, tiny_checkpoint, tmp_path):
     assert sentiment_export.name == "1"
     files = {path.name for path in sentiment_export.iterdir()}
     assert {"saved_model.pb", "variables", "assets.extra"} <= files
     assert {p.name for p in (sentiment_export / "assets.extra").iterdir()} == {"tf_serving_warmup_requests", "tf_pipeline.json"}
+    pipe = load_pipeline(tiny_checkpoint("bert")[0])
     base = tmp_path / "model"
-    first = export_saved_model(default_pipe, base, max_length=64)
-    second = export_saved_model(default_pipe, base, max_length=64)
+    first = export_saved_model(pipe, base)
+    second = export_saved_model(pipe, base)
     assert (first.name, second.name) == ("1", "2")
     with pytest.raises(ValueError, match="already exists"):
-        export_saved_model(default_pipe, base, version=2)
+        export_saved_model(pipe, base, version=2)
     before = (second / "saved_model.pb").stat().st_mtime_ns
-    assert export_saved_model(default_pipe, base, version=2, overwrite=True, max_length=32) == second
+    assert export_saved_model(pipe, base, version=2, overwrite=True, max_length=32) == second
     assert (second / "saved_model.pb").stat().st_mtime_ns != before
     assert json.loads((second / "assets.extra" / "tf_pipeline.json").read_text())["max_length"] == 32
     assert sorted(p.name for p in base.iterdir()) == ["1", "2"]  # nothing half-written left behind
@@ -93,6 +94,7 @@ def test_bad_inputs_through_the_signatures(sentiment_export):
         serve(text=tf.constant([[1, 2]]))
 
 
+@pytest.mark.slow
 def test_cli_export_and_verify_as_tf_serving_loads_it(sentiment_export):
     done = subprocess.run([CLI, "verify", str(sentiment_export)], capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -103,6 +105,7 @@ def test_cli_export_and_verify_as_tf_serving_loads_it(sentiment_export):
     assert "FAIL" not in done.stdout
 
 
+@pytest.mark.slow
 def test_verify_catches_a_different_model(tiny_checkpoint, tmp_path):
     folder, _, _ = tiny_checkpoint("bert")
     other, _, _ = tiny_checkpoint("bert", seed=1)
@@ -138,7 +141,8 @@ def _agreement(hf_tokenizer, lines, max_length=512):
     return 1 - len(mismatches) / len(lines), mismatches
 
 
-@pytest.mark.parametrize("variant", ["uncased", "cased", "lowercase-keep-accents"])
+@pytest.mark.parametrize("variant", ["uncased", pytest.param("cased", marks=pytest.mark.slow),
+                                     pytest.param("lowercase-keep-accents", marks=pytest.mark.slow)])
 def test_in_graph_tokenizer_matches_hf_on_a_varied_corpus(default_pipe, variant):
     from transformers import BertTokenizerFast
 
@@ -165,6 +169,7 @@ def test_tiny_wordpiece_models_export_strings_in(tiny_checkpoint, tmp_path):
     assert [x.decode() for x in out["label"].numpy()] == [r["label"] for r in pipe(TEXTS)]
 
 
+@pytest.mark.slow
 def test_byte_level_bpe_exports_ids_as_serving_default(tiny_checkpoint, tmp_path, caplog):
     folder, _, _ = tiny_checkpoint("roberta")
     pipe = load_pipeline(folder)

@@ -40,3 +40,17 @@ def tiny_checkpoint(tmp_path_factory):
         return made[key]
 
     return make
+
+
+def assert_same_answers(ours, theirs, atol=1e-5):
+    """Same nested structure as HF's pipeline output, same labels, scores within ``atol``."""
+    assert type(ours) is type(theirs)
+    if isinstance(ours, list):
+        assert len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            assert_same_answers(a, b, atol)
+    else:
+        assert ours.keys() == theirs.keys() == {"label", "score"}
+        assert ours["label"] == theirs["label"]
+        assert isinstance(ours["score"], float)
+        assert ours["score"] == pytest.approx(theirs["score"], abs=atol)

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 from transformers import TextClassificationPipeline as HFTextClassificationPipeline
 
-from conftest import SEED_SENTENCES
+from conftest import SEED_SENTENCES, assert_same_answers
 
 SEED_IDS = [
     [101, 1045, 1005, 2310, 2042, 3403, 2005, 1037, 17662, 12172, 2607, 2026, 2878, 2166, 1012, 102],
@@ -78,20 +78,6 @@ def test_postprocess_is_softmax_and_id2label(default_pipe):
     assert none[1] == [{"label": default_pipe.labels[1], "score": 3.0}]
 
 
-def _assert_same(ours, theirs):
-    """Same nested structure, same labels, scores within 1e-5."""
-    assert type(ours) is type(theirs)
-    if isinstance(ours, list):
-        assert len(ours) == len(theirs)
-        for a, b in zip(ours, theirs):
-            _assert_same(a, b)
-    else:
-        assert ours.keys() == theirs.keys() == {"label", "score"}
-        assert ours["label"] == theirs["label"]
-        assert isinstance(ours["score"], float)
-        assert ours["score"] == pytest.approx(theirs["score"], abs=1e-5)
-
-
 CALLS = [
     ("single", lambda texts: texts[0], {}),
     ("list", lambda texts: texts, {}),
@@ -107,13 +93,13 @@ CALLS = [
 @pytest.mark.parametrize("name, pick, kwargs", CALLS, ids=[c[0] for c in CALLS])
 def test_same_answers_as_hf_pipeline(default_pipe, name, pick, kwargs):
     hf = HFTextClassificationPipeline(model=default_pipe.model, tokenizer=default_pipe.tokenizer, framework="tf")
-    _assert_same(default_pipe(pick(TEXTS), batch_size=3, **kwargs), hf(pick(TEXTS), **kwargs))
+    assert_same_answers(default_pipe(pick(TEXTS), batch_size=3, **kwargs), hf(pick(TEXTS), **kwargs))
 
 
 def test_batch_size_does_not_change_answers(default_pipe):
     one = default_pipe(TEXTS, top_k=None, batch_size=1)
     many = default_pipe(TEXTS, top_k=None, batch_size=64)
-    _assert_same(one, many)
+    assert_same_answers(one, many)
 
 
 def test_stream_reads_lazily_and_keeps_order(default_pipe):
@@ -123,4 +109,4 @@ def test_stream_reads_lazily_and_keeps_order(default_pipe):
 
     streamed = list(default_pipe.stream(texts(), batch_size=2))
     assert len(streamed) == 7
-    _assert_same([r[0] for r in streamed], default_pipe([TEXTS[i % len(TEXTS)] for i in range(7)]))
+    assert_same_answers([r[0] for r in streamed], default_pipe([TEXTS[i % len(TEXTS)] for i in range(7)]))

@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import warnings
+from pathlib import Path
 from typing import Iterator, Sequence
 
 from .errors import TFPipelineError
@@ -154,6 +155,26 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--base-path-prefix", help="the folders' parent inside the server, e.g. /models for Docker")
     config.add_argument("--batching", metavar="FILE", help="also write batching parameters to FILE")
 
+    convert = commands.add_parser(
+        "convert",
+        help="convert to TFLite (ids in), quantized or not, and report agreement and accuracy",
+        description=(
+            "Convert a checkpoint (--model) or the checkpoint behind an export (--saved-model) to a .tflite file "
+            "that takes token ids (TFLite builtins only, dynamic batch and length), plus OUTPUT.json metadata. "
+            "Prints a report (size, top-1 agreement and largest probability difference with the TF pipeline on the "
+            "held-out texts, and accuracy when their labels are the model's) and writes it to OUTPUT.report.json."
+        ),
+    )
+    source = convert.add_mutually_exclusive_group()
+    source.add_argument("--model", help="checkpoint folder or hub id (default: the embedded sentiment model)")
+    source.add_argument("--saved-model", help="an export version folder; its source checkpoint is converted")
+    convert.add_argument("--output", required=True, help="the .tflite file to write")
+    convert.add_argument("--quantize", choices=["none", "float16", "dynamic-int8", "int8"], default="none",
+                         help="weights (and for int8 activations) precision (default: none = float32)")
+    convert.add_argument("--calibration-data", help="texts for int8 calibration, one per line (default: the shipped sentiment set)")
+    convert.add_argument("--eval-data", help="labelled CSV/JSONL for the report (default: the shipped held-out split)")
+    convert.add_argument("--max-length", type=_positive_int, help="truncate texts to this many tokens")
+
     walk = commands.add_parser(
         "walkthrough",
         help="show each step on the seed's two sentences",
@@ -292,6 +313,28 @@ def run_serving_config(args: argparse.Namespace) -> None:
         print(write_text_atomically(args.batching, batching_config_text()))
 
 
+def run_convert(args: argparse.Namespace) -> None:
+    from .data import read_labelled, sentiment_set
+    from .pipeline import load_pipeline
+    from .tflite import TFLitePipeline, convert_to_tflite, tflite_report
+
+    model, max_length = args.model, args.max_length
+    if args.saved_model:
+        from .verify import read_metadata
+
+        metadata = read_metadata(Path(args.saved_model))
+        model, max_length = metadata["source"], max_length or metadata["max_length"]
+    pipe = load_pipeline(model, max_length=max_length)
+    calibration = None
+    if args.calibration_data:
+        calibration = [line for line in Path(args.calibration_data).read_text(encoding="utf-8").splitlines() if line.strip()]
+    path = convert_to_tflite(pipe, args.output, quantize=args.quantize, representative_texts=calibration)
+    examples = read_labelled(args.eval_data) if args.eval_data else sentiment_set("heldout")
+    report = tflite_report(TFLitePipeline(path, tokenizer=pipe.tokenizer), pipe, examples)
+    Path(f"{path}.report.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report))
+
+
 COMMANDS = {
     "predict": run_predict,
     "finetune": run_finetune,
@@ -299,6 +342,7 @@ COMMANDS = {
     "export": run_export,
     "verify": run_verify,
     "serving-config": run_serving_config,
+    "convert": run_convert,
     "walkthrough": run_walkthrough,
 }
 

@@ -19,6 +19,7 @@ import os
 from itertools import islice
 from typing import Any, Iterable, Iterator
 
+import numpy as np
 import tensorflow as tf
 
 from . import errors, graph
@@ -28,7 +29,74 @@ _LEGACY = object()  # "top_k not given": HF then returns one dict per text
 Result = dict[str, Any]
 
 
-class TextClassificationPipeline:
+class Classifier:
+    """What every runner shares: ``postprocess``, ``stream`` and HF-compatible ``__call__``.
+
+    Subclasses provide ``labels``, ``preprocess``, ``forward`` and ``scores``.
+    """
+
+    labels: list[str]
+
+    def postprocess(
+        self, logits: tf.Tensor, *, top_k: int | None = 1, function_to_apply: str | None = None
+    ) -> list[list[Result]]:
+        """Per text, ``[{"label", "score"}]`` sorted best first, cut to ``top_k`` (None: all)."""
+        if top_k is not None and (not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1):
+            raise errors.InvalidInputError(f"top_k must be a positive integer or None, got {top_k!r}.")
+        labels = self.labels
+        results = []
+        for row in np.asarray(self.scores(logits, function_to_apply)).tolist():
+            ranked = sorted(zip(labels, row), key=lambda pair: pair[1], reverse=True)
+            results.append([{"label": label, "score": score} for label, score in ranked[:top_k]])
+        return results
+
+    def stream(
+        self,
+        texts: Iterable[str],
+        *,
+        top_k: int | None = 1,
+        function_to_apply: str | None = None,
+        batch_size: int = 32,
+    ) -> Iterator[list[Result]]:
+        """Yield each text's ranked labels, reading ``texts`` lazily ``batch_size`` at a time."""
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise errors.InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        iterator = (check_text(index, text) for index, text in enumerate(texts))
+        while batch := list(islice(iterator, batch_size)):
+            logits = self.forward(self.preprocess(batch))
+            yield from self.postprocess(logits, top_k=top_k, function_to_apply=function_to_apply)
+
+    def __call__(
+        self,
+        texts: str | list[str],
+        *,
+        top_k: int | None = _LEGACY,  # type: ignore[assignment]
+        function_to_apply: str | None = None,
+        batch_size: int = 32,
+    ):
+        """Classify one text or a list, returning what HF's ``TextClassificationPipeline`` returns.
+
+        Without ``top_k``: one ``{"label", "score"}`` per text (a one-item list for a single
+        string). With ``top_k`` (``None`` = all labels): a sorted list per text (just the list
+        for a single string).
+        """
+        single = isinstance(texts, str)
+        batch = validate_texts(texts)
+        legacy = top_k is _LEGACY
+        ranked = list(
+            self.stream(
+                batch,
+                top_k=1 if legacy else top_k,
+                function_to_apply=function_to_apply,
+                batch_size=batch_size,
+            )
+        )
+        if legacy:
+            return [labels[0] for labels in ranked]
+        return ranked[0] if single else ranked
+
+
+class TextClassificationPipeline(Classifier):
     """Tokenizer → TF model → softmax/sigmoid → labels, each step a public method."""
 
     def __init__(self, checkpoint: Checkpoint, *, max_length: int | None = None):
@@ -103,64 +171,6 @@ class TextClassificationPipeline:
     def scores(self, logits: tf.Tensor, function_to_apply: str | None = None) -> tf.Tensor:
         """Softmax or sigmoid (HF's default for this config), or "none", over the logits."""
         return graph.scores(logits, function_to_apply or graph.default_function(self.config))
-
-    def postprocess(
-        self, logits: tf.Tensor, *, top_k: int | None = 1, function_to_apply: str | None = None
-    ) -> list[list[Result]]:
-        """Per text, ``[{"label", "score"}]`` sorted best first, cut to ``top_k`` (None: all)."""
-        if top_k is not None and (not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1):
-            raise errors.InvalidInputError(f"top_k must be a positive integer or None, got {top_k!r}.")
-        labels = self.labels
-        results = []
-        for row in self.scores(logits, function_to_apply).numpy().tolist():
-            ranked = sorted(zip(labels, row), key=lambda pair: pair[1], reverse=True)
-            results.append([{"label": label, "score": score} for label, score in ranked[:top_k]])
-        return results
-
-    def stream(
-        self,
-        texts: Iterable[str],
-        *,
-        top_k: int | None = 1,
-        function_to_apply: str | None = None,
-        batch_size: int = 32,
-    ) -> Iterator[list[Result]]:
-        """Yield each text's ranked labels, reading ``texts`` lazily ``batch_size`` at a time."""
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-            raise errors.InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}.")
-        iterator = (check_text(index, text) for index, text in enumerate(texts))
-        while batch := list(islice(iterator, batch_size)):
-            logits = self.forward(self.preprocess(batch))
-            yield from self.postprocess(logits, top_k=top_k, function_to_apply=function_to_apply)
-
-    def __call__(
-        self,
-        texts: str | list[str],
-        *,
-        top_k: int | None = _LEGACY,  # type: ignore[assignment]
-        function_to_apply: str | None = None,
-        batch_size: int = 32,
-    ):
-        """Classify one text or a list, returning what HF's ``TextClassificationPipeline`` returns.
-
-        Without ``top_k``: one ``{"label", "score"}`` per text (a one-item list for a single
-        string). With ``top_k`` (``None`` = all labels): a sorted list per text (just the list
-        for a single string).
-        """
-        single = isinstance(texts, str)
-        batch = validate_texts(texts)
-        legacy = top_k is _LEGACY
-        ranked = list(
-            self.stream(
-                batch,
-                top_k=1 if legacy else top_k,
-                function_to_apply=function_to_apply,
-                batch_size=batch_size,
-            )
-        )
-        if legacy:
-            return [labels[0] for labels in ranked]
-        return ranked[0] if single else ranked
 
 
 def _int32_ids(name: str, values: Any) -> tf.Tensor:

@@ -1,0 +1,67 @@
+"""TFLite: every quantization mode converts, runs in LiteRT and agrees with the TF pipeline."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tf_pipeline import CheckpointNotFoundError, InvalidInputError, load_pipeline
+from tf_pipeline.tflite import TFLitePipeline, convert_to_tflite
+from conftest import assert_same_answers
+from tiny_models import CORPUS
+
+TEXTS = ["the film was wonderful", "hardly worth it!! 😀", "service at the restaurant was slow " * 20]
+# Largest probability difference allowed per mode, on a tiny random 3-label model.
+TOLERANCE = {"none": 1e-4, "float16": 5e-3, "dynamic-int8": 0.1, "int8": 0.3}
+
+
+@pytest.fixture(scope="module")
+def tiny_pipe(tiny_checkpoint):
+    return load_pipeline(tiny_checkpoint("bert")[0])
+
+
+@pytest.mark.parametrize("quantize", list(TOLERANCE))
+def test_every_mode_converts_runs_and_agrees(tiny_pipe, tmp_path, quantize):
+    path = convert_to_tflite(tiny_pipe, tmp_path / f"{quantize}.tflite", quantize=quantize,
+                             representative_texts=CORPUS[:30])
+    lite = TFLitePipeline(path)
+    ours = np.asarray(lite.scores(lite.forward(lite.preprocess(TEXTS))))
+    expected = tiny_pipe.scores(tiny_pipe.forward(tiny_pipe.preprocess(TEXTS))).numpy()
+    assert ours.shape == expected.shape
+    assert np.max(np.abs(ours - expected)) <= TOLERANCE[quantize]
+    assert json.loads(Path(f"{path}.json").read_text())["quantize"] == quantize
+
+
+def test_tflite_pipeline_answers_like_the_tf_pipeline(tiny_pipe, tmp_path):
+    lite = TFLitePipeline(convert_to_tflite(tiny_pipe, tmp_path / "m.tflite"))
+    for call in (lambda p: p(TEXTS[0]), lambda p: p(TEXTS), lambda p: p(TEXTS[0], top_k=None),
+                 lambda p: p(TEXTS, top_k=2, batch_size=1)):
+        assert_same_answers(call(lite), call(tiny_pipe), atol=1e-4)
+    for batch_size in (1, 3):  # dynamic batch and length
+        assert len(lite(TEXTS * 2, batch_size=batch_size)) == 6
+
+
+def test_errors(tiny_pipe, tmp_path):
+    with pytest.raises(InvalidInputError, match="quantize"):
+        convert_to_tflite(tiny_pipe, tmp_path / "x.tflite", quantize="int4")
+    with pytest.raises(CheckpointNotFoundError):
+        TFLitePipeline(tmp_path / "missing.tflite")
+    lite = TFLitePipeline(convert_to_tflite(tiny_pipe, tmp_path / "m.tflite"))
+    with pytest.raises(InvalidInputError, match="empty"):
+        lite(["fine", "  "])
+
+
+@pytest.mark.slow
+def test_cli_convert_default_model_reports_accuracy(tmp_path):
+    cli = str(Path(sys.executable).parent / "tf-pipeline")
+    output = tmp_path / "sentiment.tflite"
+    done = subprocess.run([cli, "convert", "--output", str(output), "--quantize", "dynamic-int8"],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report == json.loads(Path(f"{output}.report.json").read_text())
+    assert report["texts"] >= 150 and report["top1_agreement"] >= 0.95
+    assert report["accuracy"] >= 0.85 and report["size_mb"] < 40

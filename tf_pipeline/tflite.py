@@ -1,0 +1,174 @@
+"""TFLite conversion (ids in; float32, float16, dynamic-range int8, full int8) and a LiteRT runner.
+
+The converted model takes ``input_ids``/``attention_mask`` (/``token_type_ids``) with dynamic
+batch and length and returns ``logits`` and ``probabilities``, using TFLite builtins only.
+A JSON file beside it (``model.tflite.json``) holds the labels, max_length, the applied
+function and the source checkpoint, so :class:`TFLitePipeline` answers like the TF pipeline.
+
+Example:
+    >>> convert_to_tflite(load_pipeline(), "saved_models/sentiment.tflite", quantize="dynamic-int8")
+    >>> TFLitePipeline("saved_models/sentiment.tflite")("I love it")
+    [{'label': 'POSITIVE', 'score': 0.97}]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from . import errors, graph
+from .pipeline import Classifier, TextClassificationPipeline, validate_texts
+
+logger = logging.getLogger(__name__)
+
+QUANTIZATIONS = ("none", "float16", "dynamic-int8", "int8")
+CALIBRATION_TEXTS = 200
+
+
+class IdsModule(tf.Module):
+    """Token ids → logits and probabilities: the part of the pipeline that TFLite builtins run."""
+
+    def __init__(self, pipe: TextClassificationPipeline):
+        super().__init__(name="tf_pipeline_ids")
+        self.model = pipe.model
+        self.function = graph.default_function(pipe.config)
+        self.input_names = pipe.input_names
+
+    def serve(self, inputs):
+        logits = self.model(**inputs, training=False).logits
+        return {"logits": logits, "probabilities": graph.scores(logits, self.function)}
+
+    def signature(self):
+        spec = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in self.input_names}
+        return tf.function(self.serve).get_concrete_function(spec)
+
+
+def convert_to_tflite(
+    pipe: TextClassificationPipeline,
+    output: str | os.PathLike,
+    *,
+    quantize: str = "none",
+    representative_texts: Sequence[str] | None = None,
+) -> Path:
+    """Convert ``pipe`` to a .tflite file (written atomically) plus its ``.json`` metadata.
+
+    ``quantize``: "none" (float32), "float16", "dynamic-int8" (int8 weights) or "int8" (int8
+    weights and activations, calibrated on ``representative_texts``, default: the shipped
+    sentiment training set).
+    """
+    if quantize not in QUANTIZATIONS:
+        raise errors.InvalidInputError(f"quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}.")
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    module = IdsModule(pipe)
+    with tempfile.TemporaryDirectory() as saved_model:
+        tf.saved_model.save(module, saved_model, signatures={"serving_default": module.signature()})
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
+        _configure(converter, quantize, pipe, representative_texts)
+        flatbuffer = converter.convert()
+    partial = output.with_name(f".{output.name}.partial")
+    partial.write_bytes(flatbuffer)
+    metadata = {
+        "labels": pipe.labels, "function_to_apply": module.function, "max_length": pipe.max_length,
+        "input_names": list(pipe.input_names), "source": pipe.source, "quantize": quantize,
+        "tensorflow": tf.__version__,
+    }
+    Path(f"{output}.json").write_text(json.dumps(metadata, indent=2) + "\n")
+    partial.replace(output)
+    return output
+
+
+def _configure(converter, quantize: str, pipe, texts: Sequence[str] | None) -> None:
+    if quantize == "none":
+        return
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    elif quantize == "int8":
+        converter.representative_dataset = lambda: _calibration_batches(pipe, texts)
+
+
+def _calibration_batches(pipe, texts: Sequence[str] | None) -> Iterable[dict]:
+    if texts is None:
+        from .data import sentiment_set
+
+        texts = [example.text for example in sentiment_set("train")[:CALIBRATION_TEXTS]]
+    for text in texts:
+        inputs = pipe.preprocess([text])
+        yield {name: inputs[name].numpy() for name in pipe.input_names}
+
+
+class TFLitePipeline(Classifier):
+    """A .tflite classifier with the TF pipeline's call and output format, run by ai-edge-litert.
+
+    The tokenizer is the checkpoint's (``source`` in the metadata, or ``tokenizer``).
+    """
+
+    def __init__(self, path: str | os.PathLike, *, tokenizer=None, num_threads: int | None = None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.path = Path(path)
+        metadata_path = Path(f"{self.path}.json")
+        if not self.path.is_file() or not metadata_path.is_file():
+            raise errors.CheckpointNotFoundError(f"{self.path} (and its {metadata_path.name}) not found; run convert first.")
+        self.metadata = json.loads(metadata_path.read_text())
+        self.labels = self.metadata["labels"]
+        self.max_length = self.metadata["max_length"]
+        self.input_names = tuple(self.metadata["input_names"])
+        if tokenizer is None:
+            from .checkpoint import load_tokenizer
+
+            tokenizer = load_tokenizer(Path(self.metadata["source"]))
+        self.tokenizer = tokenizer
+        self.interpreter = Interpreter(model_path=str(self.path), num_threads=num_threads)
+        self.runner = self.interpreter.get_signature_runner("serving_default")
+
+    def preprocess(self, texts) -> dict[str, np.ndarray]:
+        batch = validate_texts(texts)
+        encoded = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
+        return {name: encoded[name].astype(np.int32) for name in self.input_names}
+
+    def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        return self.runner(**{name: np.asarray(inputs[name], np.int32) for name in self.input_names})["logits"]
+
+    def scores(self, logits, function_to_apply: str | None = None) -> tf.Tensor:
+        return graph.scores(tf.constant(logits), function_to_apply or self.metadata["function_to_apply"])
+
+
+def tflite_report(tflite_pipe: TFLitePipeline, pipe: TextClassificationPipeline, examples) -> dict:
+    """Size, agreement with the TF pipeline, and accuracy of both on labelled ``examples``.
+
+    ``examples``: :class:`~tf_pipeline.data.LabelledText` items (e.g. the held-out split).
+    """
+    from .finetune import evaluate
+
+    texts = [example.text for example in examples]
+    ours, theirs = [], []
+    for start in range(0, len(texts), 32):
+        batch = texts[start:start + 32]
+        ours.append(np.asarray(tflite_pipe.scores(tflite_pipe.forward(tflite_pipe.preprocess(batch)))))
+        theirs.append(pipe.scores(pipe.forward(pipe.preprocess(batch))).numpy())
+    ours, theirs = np.concatenate(ours), np.concatenate(theirs)
+    report = {
+        "file": str(tflite_pipe.path),
+        "quantize": tflite_pipe.metadata["quantize"],
+        "size_mb": round(tflite_pipe.path.stat().st_size / 1e6, 2),
+        "texts": len(texts),
+        "top1_agreement": float(np.mean(ours.argmax(-1) == theirs.argmax(-1))),
+        "max_probability_difference": float(np.max(np.abs(ours - theirs))),
+    }
+    if set(str(example.label) for example in examples) <= set(pipe.labels):
+        report["accuracy"] = evaluate(tflite_pipe, examples)["accuracy"]
+        report["tf_accuracy"] = evaluate(pipe, examples)["accuracy"]
+        report["accuracy_drop_points"] = round(100 * (report["tf_accuracy"] - report["accuracy"]), 2)
+        if report["accuracy_drop_points"] > 2:
+            logger.warning("%s loses %.1f points of accuracy against the TF pipeline.",
+                           report["quantize"], report["accuracy_drop_points"])
+    return report

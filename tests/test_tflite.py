@@ -65,3 +65,34 @@ def test_cli_convert_default_model_reports_accuracy(tmp_path):
     assert report == json.loads(Path(f"{output}.report.json").read_text())
     assert report["texts"] >= 150 and report["top1_agreement"] >= 0.95
     assert report["accuracy"] >= 0.85 and report["size_mb"] < 40
+
+
+@pytest.mark.parametrize("quantize", ["none", "dynamic-int8"])
+def test_strings_in_model_gives_the_same_ids_and_labels(default_pipe, tmp_path, quantize):
+    """Text in, tokenized inside the .tflite by tensorflow_text's TFLite kernels (registered in LiteRT)."""
+    import tensorflow as tf
+
+    from tf_pipeline.data import sentiment_set
+    from tf_pipeline.text_graph import LiteWordPieceGraphTokenizer, wordpiece_settings
+
+    texts = [example.text for example in sentiment_set("heldout")]
+    lite_tokenizer = LiteWordPieceGraphTokenizer(wordpiece_settings(default_pipe.tokenizer), default_pipe.max_length)
+    ours, theirs = lite_tokenizer(tf.constant(texts)), default_pipe.preprocess(texts)
+    for name in ("input_ids", "attention_mask"):
+        np.testing.assert_array_equal(ours[name].numpy(), theirs[name].numpy())
+    path = convert_to_tflite(default_pipe, tmp_path / "strings.tflite", flavour="strings", quantize=quantize)
+    lite = TFLitePipeline(path)
+    assert lite.preprocess(["hi"]).keys() == {"text"}
+    got, expected = lite(texts[:40]), default_pipe(texts[:40])
+    agreement = np.mean([a["label"] == b["label"] for a, b in zip(got, expected)])
+    assert agreement >= (1.0 if quantize == "none" else 0.95)
+    if quantize == "none":
+        assert_same_answers(got, expected, atol=1e-4)
+
+
+def test_strings_in_needs_wordpiece(tiny_checkpoint, tmp_path):
+    from tf_pipeline import UnsupportedModelError
+
+    pipe = load_pipeline(tiny_checkpoint("roberta")[0])
+    with pytest.raises(UnsupportedModelError, match="no TFLite kernels"):
+        convert_to_tflite(pipe, tmp_path / "x.tflite", flavour="strings")

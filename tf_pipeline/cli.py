@@ -157,10 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     convert = commands.add_parser(
         "convert",
-        help="convert to TFLite (ids in), quantized or not, and report agreement and accuracy",
+        help="convert to TFLite (ids or strings in), quantized or not, and report agreement and accuracy",
         description=(
             "Convert a checkpoint (--model) or the checkpoint behind an export (--saved-model) to a .tflite file "
-            "that takes token ids (TFLite builtins only, dynamic batch and length), plus OUTPUT.json metadata. "
+            "that takes token ids or raw text (--flavour), with dynamic batch and length, plus OUTPUT.json metadata. "
             "Prints a report (size, top-1 agreement and largest probability difference with the TF pipeline on the "
             "held-out texts, and accuracy when their labels are the model's) and writes it to OUTPUT.report.json."
         ),
@@ -171,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--output", required=True, help="the .tflite file to write")
     convert.add_argument("--quantize", choices=["none", "float16", "dynamic-int8", "int8"], default="none",
                          help="weights (and for int8 activations) precision (default: none = float32)")
+    convert.add_argument("--flavour", choices=["ids", "strings"], default="ids",
+                         help="ids: token ids in, builtins only (default); strings: text in, tokenized inside "
+                              "with tensorflow_text's TFLite kernels (WordPiece models)")
     convert.add_argument("--calibration-data", help="texts for int8 calibration, one per line (default: the shipped sentiment set)")
     convert.add_argument("--eval-data", help="labelled CSV/JSONL for the report (default: the shipped held-out split)")
     convert.add_argument("--max-length", type=_positive_int, help="truncate texts to this many tokens")
@@ -328,7 +331,8 @@ def run_convert(args: argparse.Namespace) -> None:
     calibration = None
     if args.calibration_data:
         calibration = [line for line in Path(args.calibration_data).read_text(encoding="utf-8").splitlines() if line.strip()]
-    path = convert_to_tflite(pipe, args.output, quantize=args.quantize, representative_texts=calibration)
+    path = convert_to_tflite(pipe, args.output, quantize=args.quantize, flavour=args.flavour,
+                             representative_texts=calibration)
     examples = read_labelled(args.eval_data) if args.eval_data else sentiment_set("heldout")
     report = tflite_report(TFLitePipeline(path, tokenizer=pipe.tokenizer), pipe, examples)
     Path(f"{path}.report.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -163,18 +163,25 @@ class InGraphTokenizer(tf.Module):
         raise NotImplementedError
 
     def __call__(self, texts: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Truncate, add special tokens and pad with dense ops only (TFLite has no ragged concat/slice)."""
         pieces = self.pieces(texts)
-        pieces = pieces[:, : self.max_length - len(self.prefix_ids) - len(self.suffix_ids)]
+        room = self.max_length - len(self.prefix_ids) - len(self.suffix_ids)
+        lengths = tf.minimum(tf.cast(pieces.row_lengths(), tf.int32), room)
+        width = tf.reduce_max(tf.concat([lengths, [0]], axis=0))
+        body = pieces.to_tensor(default_value=self.pad_id, shape=[None, room])[:, :width]
         batch = tf.shape(texts)[0]
-
-        def constant_columns(ids):
-            return tf.RaggedTensor.from_tensor(tf.tile(tf.constant([list(ids)], tf.int32), [batch, 1]))
-
-        ids = tf.concat([constant_columns(self.prefix_ids), pieces, constant_columns(self.suffix_ids)], axis=1)
-        input_ids = ids.to_tensor(default_value=self.pad_id)
+        prefix = tf.tile(tf.constant([list(self.prefix_ids)], tf.int32), [batch, 1])
+        suffix_slots = tf.fill([batch, len(self.suffix_ids)], self.pad_id)
+        ids = tf.concat([prefix, body, suffix_slots], axis=1)
+        positions = tf.range(tf.shape(ids)[1])[tf.newaxis, :]
+        end = lengths[:, tf.newaxis] + len(self.prefix_ids)  # where the suffix starts in each row
+        for offset, token_id in enumerate(self.suffix_ids):
+            ids = tf.where(positions == end + offset, token_id, ids)
+        inside = positions < end + len(self.suffix_ids)
+        input_ids = tf.where(inside, ids, self.pad_id)
         return {
             "input_ids": input_ids,
-            "attention_mask": tf.ones_like(ids).to_tensor(default_value=0),
+            "attention_mask": tf.cast(inside, tf.int32),
             "token_type_ids": tf.zeros_like(input_ids),
         }
 
@@ -215,6 +222,28 @@ class WordPieceGraphTokenizer(InGraphTokenizer):
 
     def pieces(self, texts: tf.Tensor) -> tf.RaggedTensor:
         return self.wordpiece.tokenize(self.words(texts)).merge_dims(-2, -1)
+
+
+class LiteWordPieceGraphTokenizer(InGraphTokenizer):
+    """WordPiece with only ops that have TFLite kernels: FastBertNormalizer + end-to-end FastWordpieceTokenizer.
+
+    Agrees with the HF tokenizer on ordinary text, but not on everything :class:`WordPieceGraphTokenizer`
+    handles (typed special tokens, NFKC case folding, Greek final sigma, some control characters).
+    """
+
+    def __init__(self, settings: WordPieceSettings, max_length: int):
+        super().__init__(settings.prefix_ids, settings.suffix_ids, settings.pad_id, max_length)
+        import tensorflow_text as tf_text
+
+        self.normalizer = tf_text.FastBertNormalizer(lower_case_nfd_strip_accents=settings.lowercase)
+        self.wordpiece = tf_text.FastWordpieceTokenizer(
+            vocab=list(settings.vocab), suffix_indicator=settings.subword_prefix,
+            max_bytes_per_word=settings.max_chars_per_word, token_out_type=tf.int32,
+            unknown_token=settings.unk_token, no_pretokenization=False, support_detokenization=False,
+        )
+
+    def pieces(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        return self.wordpiece.tokenize(self.normalizer.normalize(texts))
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,14 @@
-"""TFLite conversion (ids in; float32, float16, dynamic-range int8, full int8) and a LiteRT runner.
+"""TFLite conversion (float32, float16, dynamic-range int8, full int8) and a LiteRT runner.
 
-The converted model takes ``input_ids``/``attention_mask`` (/``token_type_ids``) with dynamic
-batch and length and returns ``logits`` and ``probabilities``, using TFLite builtins only.
-A JSON file beside it (``model.tflite.json``) holds the labels, max_length, the applied
-function and the source checkpoint, so :class:`TFLitePipeline` answers like the TF pipeline.
+Two flavours, both with dynamic batch and length, returning ``logits`` and ``probabilities``:
+
+- ``ids``: takes ``input_ids``/``attention_mask`` (/``token_type_ids``); TFLite builtins only.
+- ``strings``: takes ``text``; tokenizes inside the model with tensorflow_text's TFLite kernels
+  (FastBertNormalizer, FastWordpieceTokenizer, RaggedTensorToTensor), which the interpreter
+  must register (``tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS``). WordPiece only.
+
+A JSON file beside the model (``model.tflite.json``) holds the labels, max_length, flavour and
+source checkpoint, so :class:`TFLitePipeline` answers like the TF pipeline.
 
 Example:
     >>> convert_to_tflite(load_pipeline(), "saved_models/sentiment.tflite", quantize="dynamic-int8")
@@ -29,6 +34,7 @@ from .pipeline import Classifier, TextClassificationPipeline, validate_texts
 logger = logging.getLogger(__name__)
 
 QUANTIZATIONS = ("none", "float16", "dynamic-int8", "int8")
+FLAVOURS = ("ids", "strings")
 CALIBRATION_TEXTS = 200
 
 
@@ -50,11 +56,35 @@ class IdsModule(tf.Module):
         return tf.function(self.serve).get_concrete_function(spec)
 
 
+class StringsModule(IdsModule):
+    """Text → the TFLite-compatible WordPiece tokenizer → logits and probabilities."""
+
+    def __init__(self, pipe: TextClassificationPipeline):
+        super().__init__(pipe)
+        from .text_graph import LiteWordPieceGraphTokenizer, wordpiece_settings
+
+        settings = wordpiece_settings(pipe.tokenizer)
+        if settings is None:
+            raise errors.UnsupportedModelError(
+                f"{type(pipe.tokenizer).__name__} has no TFLite kernels in tensorflow_text (only BERT-style "
+                "WordPiece has); convert with flavour='ids' (--flavour ids) and tokenize in the app."
+            )
+        self.text_tokenizer = LiteWordPieceGraphTokenizer(settings, pipe.max_length)
+
+    def serve_text(self, text):
+        ids = self.text_tokenizer(text)
+        return self.serve({name: ids[name] for name in self.input_names})
+
+    def signature(self):
+        return tf.function(self.serve_text).get_concrete_function(tf.TensorSpec([None], tf.string, name="text"))
+
+
 def convert_to_tflite(
     pipe: TextClassificationPipeline,
     output: str | os.PathLike,
     *,
     quantize: str = "none",
+    flavour: str = "ids",
     representative_texts: Sequence[str] | None = None,
 ) -> Path:
     """Convert ``pipe`` to a .tflite file (written atomically) plus its ``.json`` metadata.
@@ -65,19 +95,22 @@ def convert_to_tflite(
     """
     if quantize not in QUANTIZATIONS:
         raise errors.InvalidInputError(f"quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}.")
+    if flavour not in FLAVOURS:
+        raise errors.InvalidInputError(f"flavour must be one of {', '.join(FLAVOURS)}, got {flavour!r}.")
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    module = IdsModule(pipe)
+    module = StringsModule(pipe) if flavour == "strings" else IdsModule(pipe)
     with tempfile.TemporaryDirectory() as saved_model:
         tf.saved_model.save(module, saved_model, signatures={"serving_default": module.signature()})
         converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
-        _configure(converter, quantize, pipe, representative_texts)
+        converter.allow_custom_ops = flavour == "strings"  # tensorflow_text's kernels
+        _configure(converter, quantize, pipe, representative_texts, flavour)
         flatbuffer = converter.convert()
     partial = output.with_name(f".{output.name}.partial")
     partial.write_bytes(flatbuffer)
     metadata = {
         "labels": pipe.labels, "function_to_apply": module.function, "max_length": pipe.max_length,
-        "input_names": list(pipe.input_names), "source": pipe.source, "quantize": quantize,
+        "input_names": list(pipe.input_names), "source": pipe.source, "quantize": quantize, "flavour": flavour,
         "tensorflow": tf.__version__,
     }
     Path(f"{output}.json").write_text(json.dumps(metadata, indent=2) + "\n")
@@ -85,22 +118,25 @@ def convert_to_tflite(
     return output
 
 
-def _configure(converter, quantize: str, pipe, texts: Sequence[str] | None) -> None:
+def _configure(converter, quantize: str, pipe, texts: Sequence[str] | None, flavour: str) -> None:
     if quantize == "none":
         return
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantize == "float16":
         converter.target_spec.supported_types = [tf.float16]
     elif quantize == "int8":
-        converter.representative_dataset = lambda: _calibration_batches(pipe, texts)
+        converter.representative_dataset = lambda: _calibration_batches(pipe, texts, flavour)
 
 
-def _calibration_batches(pipe, texts: Sequence[str] | None) -> Iterable[dict]:
+def _calibration_batches(pipe, texts: Sequence[str] | None, flavour: str) -> Iterable[dict]:
     if texts is None:
         from .data import sentiment_set
 
         texts = [example.text for example in sentiment_set("train")[:CALIBRATION_TEXTS]]
     for text in texts:
+        if flavour == "strings":
+            yield {"text": np.array([text.encode("utf-8")], dtype=object)}
+            continue
         inputs = pipe.preprocess([text])
         yield {name: inputs[name].numpy() for name in pipe.input_names}
 
@@ -112,7 +148,7 @@ class TFLitePipeline(Classifier):
     """
 
     def __init__(self, path: str | os.PathLike, *, tokenizer=None, num_threads: int | None = None):
-        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert.interpreter import InterpreterWithCustomOps
 
         self.path = Path(path)
         metadata_path = Path(f"{self.path}.json")
@@ -122,20 +158,33 @@ class TFLitePipeline(Classifier):
         self.labels = self.metadata["labels"]
         self.max_length = self.metadata["max_length"]
         self.input_names = tuple(self.metadata["input_names"])
-        if tokenizer is None:
+        self.strings_in = self.metadata.get("flavour") == "strings"
+        if tokenizer is None and not self.strings_in:
             from .checkpoint import load_tokenizer
 
             tokenizer = load_tokenizer(Path(self.metadata["source"]))
         self.tokenizer = tokenizer
-        self.interpreter = Interpreter(model_path=str(self.path), num_threads=num_threads)
+        registerers = []
+        if self.strings_in:
+            import tensorflow_text
+
+            registerers = tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS
+        self.interpreter = InterpreterWithCustomOps(
+            custom_op_registerers=registerers, model_path=str(self.path), num_threads=num_threads
+        )
         self.runner = self.interpreter.get_signature_runner("serving_default")
 
     def preprocess(self, texts) -> dict[str, np.ndarray]:
+        """Token ids (ids flavour) or the UTF-8 texts themselves (strings flavour)."""
         batch = validate_texts(texts)
+        if self.strings_in:
+            return {"text": np.array([text.encode("utf-8") for text in batch], dtype=object)}
         encoded = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="np")
         return {name: encoded[name].astype(np.int32) for name in self.input_names}
 
     def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        if self.strings_in:
+            return self.runner(text=inputs["text"])["logits"]
         return self.runner(**{name: np.asarray(inputs[name], np.int32) for name in self.input_names})["logits"]
 
     def scores(self, logits, function_to_apply: str | None = None) -> tf.Tensor:

@@ -96,3 +96,8 @@ def test_strings_in_needs_wordpiece(tiny_checkpoint, tmp_path):
     pipe = load_pipeline(tiny_checkpoint("roberta")[0])
     with pytest.raises(UnsupportedModelError, match="no TFLite kernels"):
         convert_to_tflite(pipe, tmp_path / "x.tflite", flavour="strings")
+
+
+def test_strings_in_int8_is_refused_clearly(tiny_pipe, tmp_path):
+    with pytest.raises(InvalidInputError, match="dynamic-int8"):
+        convert_to_tflite(tiny_pipe, tmp_path / "x.tflite", flavour="strings", quantize="int8")

@@ -97,6 +97,12 @@ def convert_to_tflite(
         raise errors.InvalidInputError(f"quantize must be one of {', '.join(QUANTIZATIONS)}, got {quantize!r}.")
     if flavour not in FLAVOURS:
         raise errors.InvalidInputError(f"flavour must be one of {', '.join(FLAVOURS)}, got {flavour!r}.")
+    if flavour == "strings" and quantize == "int8":
+        # The converter's calibrator cannot load tensorflow_text's custom ops.
+        raise errors.InvalidInputError(
+            "int8 calibration cannot run the strings flavour's tokenizer ops; use flavour='ids' for int8, "
+            "or quantize='dynamic-int8' for strings."
+        )
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     module = StringsModule(pipe) if flavour == "strings" else IdsModule(pipe)

@@ -41,7 +41,7 @@ class Classifier:
         self, logits: tf.Tensor, *, top_k: int | None = 1, function_to_apply: str | None = None
     ) -> list[list[Result]]:
         """Per text, ``[{"label", "score"}]`` sorted best first, cut to ``top_k`` (None: all)."""
-        if top_k is not None and (not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1):
+        if top_k is not None and not is_positive_int(top_k):
             raise errors.InvalidInputError(f"top_k must be a positive integer or None, got {top_k!r}.")
         labels = self.labels
         results = []
@@ -59,7 +59,7 @@ class Classifier:
         batch_size: int = 32,
     ) -> Iterator[list[Result]]:
         """Yield each text's ranked labels, reading ``texts`` lazily ``batch_size`` at a time."""
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        if not is_positive_int(batch_size):
             raise errors.InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}.")
         iterator = (check_text(index, text) for index, text in enumerate(texts))
         while batch := list(islice(iterator, batch_size)):
@@ -121,7 +121,7 @@ class TextClassificationPipeline(Classifier):
         limit = default_max_length(self.tokenizer, self.config)
         if max_length is None:
             return limit
-        if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 2:
+        if not is_positive_int(max_length) or max_length < 2:
             raise errors.InvalidInputError(f"max_length must be an integer ≥ 2, got {max_length!r}.")
         if max_length > limit:
             raise errors.InvalidInputError(
@@ -171,6 +171,10 @@ class TextClassificationPipeline(Classifier):
     def scores(self, logits: tf.Tensor, function_to_apply: str | None = None) -> tf.Tensor:
         """Softmax or sigmoid (HF's default for this config), or "none", over the logits."""
         return graph.scores(logits, function_to_apply or graph.default_function(self.config))
+
+
+def is_positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 def _int32_ids(name: str, values: Any) -> tf.Tensor:

@@ -24,7 +24,7 @@ import tensorflow as tf
 
 from . import errors, graph
 from .atomic import atomic_folder
-from .pipeline import TextClassificationPipeline
+from .pipeline import TextClassificationPipeline, is_positive_int
 from .text_graph import InGraphTokenizer
 
 logger = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def export_saved_model(
     """
     base = Path(base_dir)
     version = next_version(base) if version is None else version
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    if not is_positive_int(version):
         raise errors.InvalidInputError(f"version must be a positive integer, got {version!r}.")
     target = base / str(version)
     max_length = pipe.max_length if max_length is None else min(max_length, pipe.max_length)

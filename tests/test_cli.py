@@ -87,3 +87,20 @@ def test_walkthrough_on_the_default_model():
     assert "logits shape: [2, 2]" in out
     for sentence in SEED_SENTENCES:
         assert repr(sentence) in out
+
+
+def test_predict_streams_jsonl_to_an_output_file(tiny_checkpoint, tmp_path):
+    folder, _, _ = tiny_checkpoint("bert")
+    source = tmp_path / "big.jsonl"
+    source.write_text("".join(json.dumps({"text": f"review {i}: the film was wonderful", "id": i}) + "\n" for i in range(300)))
+    output = tmp_path / "out.jsonl"
+    done = run("predict", "--model", folder, "--input", source, "--output", output, "--batch-size", "64")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    lines = output.read_text().splitlines()
+    assert len(lines) == 300 and all(json.loads(line)["label"] for line in lines)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    source.write_text('{"text": "fine"}\n{"no_text": 1}\n')
+    bad = run("predict", "--model", folder, "--input", source, "--output", tmp_path / "bad.jsonl")
+    assert bad.returncode == 2 and 'line 2' in bad.stderr and "text" in bad.stderr
+    assert not (tmp_path / "bad.jsonl").exists()

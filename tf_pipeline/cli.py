@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -72,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     predict.add_argument("texts", nargs="*", help="texts to classify (default: read lines from --input or stdin)")
-    predict.add_argument("--input", "-i", help="file with one text per line; '-' for standard input")
+    predict.add_argument("--input", "-i", help="file with one text per line (or .jsonl with a \"text\" field); '-' for stdin")
+    predict.add_argument("--output", "-o", help="write the JSON lines to this file instead of stdout (complete or not at all)")
     predict.add_argument(
         "--top-k", type=_top_k,
         help="how many labels per text, best first; 'all' for every label (default: the best one, as a dict)",
@@ -228,9 +230,22 @@ def _read_texts(args: argparse.Namespace) -> Iterator[str]:
             stream = open(args.input, encoding="utf-8")
         except OSError as error:
             raise SystemExit(f"tf-pipeline predict: cannot read {args.input}: {error.strerror}") from None
+    jsonl = str(args.input).endswith((".jsonl", ".ndjson"))
     with stream:
         for number, line in enumerate(stream, start=1):
-            yield check_text(f"line {number} of {args.input or 'stdin'}", line.rstrip("\r\n"))
+            where = f"line {number} of {args.input or 'stdin'}"
+            yield check_text(where, _jsonl_text(line, where) if jsonl else line.rstrip("\r\n"))
+
+
+def _jsonl_text(line: str, where: str):
+    """The "text" field of a JSONL line."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise TFPipelineError(f"{where} is not JSON ({error.msg}).") from None
+    if not isinstance(record, dict) or "text" not in record:
+        raise TFPipelineError(f'{where} has no "text" field.')
+    return record["text"]
 
 
 def _count_lines(path: str | None) -> int | None:
@@ -255,11 +270,28 @@ def run_predict(args: argparse.Namespace) -> None:
         function_to_apply=args.function,
         batch_size=args.batch_size,
     )
-    with tqdm(total=total, unit="text", file=sys.stderr, disable=quiet or None) as progress:
+    with _output(args.output) as out, tqdm(total=total, unit="text", file=sys.stderr,
+                                            disable=quiet or (None if args.output is None else False)) as progress:
         for ranked in results:
-            print(json.dumps(ranked[0] if legacy else ranked, ensure_ascii=False), flush=False)
+            out.write(json.dumps(ranked[0] if legacy else ranked, ensure_ascii=False) + "\n")
             progress.update()
-    sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _output(path: str | None):
+    """stdout, or a file written beside its final name and renamed when complete."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with open(partial, "w", encoding="utf-8") as file:
+            yield file
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def run_walkthrough(args: argparse.Namespace) -> None:

@@ -21,6 +21,8 @@ from typing import Iterator, Sequence
 from .errors import TFPipelineError
 
 PROGRESS_MIN_TEXTS = 64  # show a progress bar from this many input texts on
+VARIANT_NAMES = ("hf_tf_pipeline", "tf_pipeline", "tf_pipeline_xla", "saved_model_strings", "saved_model_ids",
+                 "tflite_float32", "tflite_dynamic_int8")  # tf_pipeline.bench.VARIANTS, without importing TF
 
 
 def _top_k(value: str) -> int | str:
@@ -179,6 +181,25 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--calibration-data", help="texts for int8 calibration, one per line (default: the shipped sentiment set)")
     convert.add_argument("--eval-data", help="labelled CSV/JSONL for the report (default: the shipped held-out split)")
     convert.add_argument("--max-length", type=_positive_int, help="truncate texts to this many tokens")
+
+    bench = commands.add_parser(
+        "bench",
+        help="benchmark the ways to run the model side by side; writes JSON and a PNG chart",
+        description=(
+            "Measure HF's TF pipeline (eager), the tf_pipeline graph, the graph with XLA, the exported SavedModel "
+            "(strings-in and ids-in) and TFLite (float32, dynamic-int8) on the same mixed-length texts: "
+            "throughput per batch size, p50/p95 latency at batch 1, SavedModel cold start, peak memory, "
+            "tokenization share, matmul peak and useful-token FLOP/s. Takes several minutes."
+        ),
+    )
+    bench.add_argument("--texts", type=_positive_int, default=512, help="number of texts (default: 512)")
+    bench.add_argument("--slow-texts", type=_positive_int, default=128,
+                       help="texts for HF's eager TF pipeline, which is slow (default: 128)")
+    bench.add_argument("--batch-sizes", default="1,8,32,128", help="comma-separated (default: 1,8,32,128)")
+    bench.add_argument("--variants", default=",".join(VARIANT_NAMES), help="comma-separated subset of: "
+                       + ", ".join(VARIANT_NAMES))
+    bench.add_argument("--output", default="benchmarks/results.json", help="default: benchmarks/results.json (+ .png)")
+    _add_model_arguments(bench)
 
     walk = commands.add_parser(
         "walkthrough",
@@ -371,6 +392,24 @@ def run_convert(args: argparse.Namespace) -> None:
     print(json.dumps(report))
 
 
+def run_bench(args: argparse.Namespace) -> None:
+    from .bench import benchmark_texts, run_benchmark, write_results
+    from .pipeline import load_pipeline
+
+    variants = [name.strip() for name in args.variants.split(",") if name.strip()]
+    unknown = sorted(set(variants) - set(VARIANT_NAMES))
+    if unknown:
+        raise TFPipelineError(f"unknown variants {unknown}; choose from {', '.join(VARIANT_NAMES)}.")
+    try:
+        sizes = [int(size) for size in args.batch_sizes.split(",")]
+    except ValueError:
+        raise TFPipelineError(f"--batch-sizes must be integers like 1,8,32, got {args.batch_sizes!r}.") from None
+    pipe = load_pipeline(args.model, max_length=args.max_length)
+    results = run_benchmark(pipe, benchmark_texts(args.texts), batch_sizes=sizes, variants=variants,
+                            slow_texts=args.slow_texts)
+    print(write_results(results, args.output))
+
+
 COMMANDS = {
     "predict": run_predict,
     "finetune": run_finetune,
@@ -379,6 +418,7 @@ COMMANDS = {
     "verify": run_verify,
     "serving-config": run_serving_config,
     "convert": run_convert,
+    "bench": run_bench,
     "walkthrough": run_walkthrough,
 }
 

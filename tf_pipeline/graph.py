@@ -25,10 +25,13 @@ def input_signature(input_names: Sequence[str]) -> dict[str, tf.TensorSpec]:
     return {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in input_names}
 
 
-def compile_forward(model, input_names: Sequence[str]):
-    """A ``tf.function`` that maps a dict of int32 id tensors to the model's logits."""
+def compile_forward(model, input_names: Sequence[str], *, jit_compile: bool = False):
+    """A ``tf.function`` that maps a dict of int32 id tensors to the model's logits.
 
-    @tf.function(input_signature=[input_signature(input_names)])
+    ``jit_compile=True`` compiles with XLA (one compilation per distinct input shape).
+    """
+
+    @tf.function(input_signature=[input_signature(input_names)], jit_compile=jit_compile)
     def forward(inputs):
         return model(**inputs, training=False).logits
 

@@ -99,14 +99,14 @@ class Classifier:
 class TextClassificationPipeline(Classifier):
     """Tokenizer → TF model → softmax/sigmoid → labels, each step a public method."""
 
-    def __init__(self, checkpoint: Checkpoint, *, max_length: int | None = None):
+    def __init__(self, checkpoint: Checkpoint, *, max_length: int | None = None, jit_compile: bool = False):
         self.tokenizer = checkpoint.tokenizer
         self.model = checkpoint.model
         self.config = checkpoint.config
         self.source = checkpoint.source
         self.max_length = self._check_max_length(max_length)
         self.input_names = self._model_input_names()
-        self.compiled_forward = graph.compile_forward(self.model, self.input_names)
+        self.compiled_forward = graph.compile_forward(self.model, self.input_names, jit_compile=jit_compile)
 
     @property
     def id2label(self) -> dict[int, str]:

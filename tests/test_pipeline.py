@@ -110,3 +110,10 @@ def test_stream_reads_lazily_and_keeps_order(default_pipe):
     streamed = list(default_pipe.stream(texts(), batch_size=2))
     assert len(streamed) == 7
     assert_same_answers([r[0] for r in streamed], default_pipe([TEXTS[i % len(TEXTS)] for i in range(7)]))
+
+
+def test_sorting_by_length_keeps_input_order(default_pipe):
+    texts = [TEXTS[i % len(TEXTS)] * (1 + i % 3) for i in range(11)]
+    unsorted = list(default_pipe.stream(texts, batch_size=2, sort_window=1, top_k=None))
+    by_length = list(default_pipe.stream(texts, batch_size=2, sort_window=4, top_k=None))
+    assert_same_answers(by_length, unsorted)

@@ -26,6 +26,7 @@ from . import errors, graph
 from .checkpoint import Checkpoint, default_max_length, load_checkpoint
 
 _LEGACY = object()  # "top_k not given": HF then returns one dict per text
+SORT_WINDOW = 16  # batches read ahead and sorted by length (bounded memory, less padding)
 Result = dict[str, Any]
 
 
@@ -57,14 +58,29 @@ class Classifier:
         top_k: int | None = 1,
         function_to_apply: str | None = None,
         batch_size: int = 32,
+        sort_window: int = SORT_WINDOW,
     ) -> Iterator[list[Result]]:
-        """Yield each text's ranked labels, reading ``texts`` lazily ``batch_size`` at a time."""
-        if not is_positive_int(batch_size):
-            raise errors.InvalidInputError(f"batch_size must be a positive integer, got {batch_size!r}.")
+        """Yield each text's ranked labels in input order, reading ``texts`` lazily.
+
+        Within each window of ``sort_window`` batches, texts are batched by length, so a batch pads
+        to similar lengths instead of to the longest text among random neighbours; ``sort_window=1``
+        keeps the input order in every batch.
+        """
+        if not is_positive_int(batch_size) or not is_positive_int(sort_window):
+            raise errors.InvalidInputError(
+                f"batch_size and sort_window must be positive integers, got {batch_size!r}, {sort_window!r}."
+            )
         iterator = (check_text(index, text) for index, text in enumerate(texts))
-        while batch := list(islice(iterator, batch_size)):
-            logits = self.forward(self.preprocess(batch))
-            yield from self.postprocess(logits, top_k=top_k, function_to_apply=function_to_apply)
+        while window := list(islice(iterator, batch_size * sort_window)):
+            order = sorted(range(len(window)), key=lambda index: len(window[index]))
+            ranked: list = [None] * len(window)
+            for start in range(0, len(window), batch_size):
+                indices = order[start:start + batch_size]
+                logits = self.forward(self.preprocess([window[index] for index in indices]))
+                results = self.postprocess(logits, top_k=top_k, function_to_apply=function_to_apply)
+                for index, result in zip(indices, results):
+                    ranked[index] = result
+            yield from ranked
 
     def __call__(
         self,

@@ -117,3 +117,17 @@ def test_sorting_by_length_keeps_input_order(default_pipe):
     unsorted = list(default_pipe.stream(texts, batch_size=2, sort_window=1, top_k=None))
     by_length = list(default_pipe.stream(texts, batch_size=2, sort_window=4, top_k=None))
     assert_same_answers(by_length, unsorted)
+
+
+def test_xla_with_length_buckets_answers_the_same(tiny_checkpoint):
+    from tf_pipeline import load_checkpoint
+    from tf_pipeline.pipeline import TextClassificationPipeline
+
+    checkpoint = load_checkpoint(tiny_checkpoint("bert")[0])
+    plain = TextClassificationPipeline(checkpoint)
+    xla = TextClassificationPipeline(checkpoint, jit_compile=True)
+    assert xla.length_buckets == (16, 32, 64)  # capped at the tiny model's 64 positions
+    texts = [TEXTS[i % len(TEXTS)] * (1 + i % 4) for i in range(20)]
+    assert_same_answers(xla(texts, top_k=None, batch_size=4), plain(texts, top_k=None, batch_size=4), atol=1e-4)
+    assert {length for _, length in xla.shapes_seen} <= {16, 32, 64}
+    assert len(xla.shapes_seen) <= 3 * 2  # buckets × (full batch, last batch)

@@ -123,6 +123,7 @@ def _runners(pipe: TextClassificationPipeline, workdir: Path, variants: Sequence
         xla = TextClassificationPipeline(Checkpoint(pipe.tokenizer, pipe.model, pipe.config, pipe.source),
                                          max_length=pipe.max_length, jit_compile=True)
         runners["tf_pipeline_xla"] = lambda texts, size: xla(list(texts), batch_size=size)
+        runners["tf_pipeline_xla"].shapes_seen = xla.shapes_seen  # XLA compilations, for the report
     if {"saved_model_strings", "saved_model_ids"} & set(variants):
         from .serving import export_saved_model
 
@@ -181,6 +182,8 @@ def run_benchmark(
         entry["latency_ms_p50"] = float(np.percentile(times, 50))
         entry["latency_ms_p95"] = float(np.percentile(times, 95))
         entry["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if hasattr(run, "shapes_seen"):
+            entry["xla_compiled_shapes"] = len(run.shapes_seen)
         results["variants"][name] = entry
         logger.info("%s: %s texts/s", name, {k: round(v, 1) for k, v in entry["throughput"].items()})
     _add_ratios(results)

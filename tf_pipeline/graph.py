@@ -38,6 +38,26 @@ def compile_forward(model, input_names: Sequence[str], *, jit_compile: bool = Fa
     return forward
 
 
+def buckets_up_to(buckets: Sequence[int], max_length: int) -> tuple[int, ...]:
+    """Sorted bucket lengths below ``max_length``, with ``max_length`` itself as the last bucket."""
+    return tuple(sorted({length for length in buckets if 0 < length < max_length} | {max_length}))
+
+
+def pad_to_bucket(tensors: dict[str, tf.Tensor], buckets: Sequence[int], pad_values: dict[str, int]):
+    """Pad every ``[batch, length]`` tensor on the right to the smallest bucket ≥ length.
+
+    Example:
+        >>> pad_to_bucket({"input_ids": ids_of_length_20}, (16, 32), {})["input_ids"].shape[1]
+        32
+    """
+    length = int(next(iter(tensors.values())).shape[1])
+    target = next((bucket for bucket in buckets if bucket >= length), length)
+    if target == length:
+        return tensors
+    return {name: tf.pad(tensor, [[0, 0], [0, target - length]], constant_values=pad_values.get(name, 0))
+            for name, tensor in tensors.items()}
+
+
 def default_function(config) -> str:
     """What HF's pipeline applies to logits for this config: sigmoid, softmax or none."""
     if config.problem_type == "multi_label_classification" or config.num_labels == 1:

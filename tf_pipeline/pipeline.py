@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import os
 from itertools import islice
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -27,6 +27,7 @@ from .checkpoint import Checkpoint, default_max_length, load_checkpoint
 
 _LEGACY = object()  # "top_k not given": HF then returns one dict per text
 SORT_WINDOW = 16  # batches read ahead and sorted by length (bounded memory, less padding)
+LENGTH_BUCKETS = (16, 32, 64, 128, 256, 512)  # padded lengths under XLA: a bounded number of compilations
 Result = dict[str, Any]
 
 
@@ -115,7 +116,10 @@ class Classifier:
 class TextClassificationPipeline(Classifier):
     """Tokenizer → TF model → softmax/sigmoid → labels, each step a public method."""
 
-    def __init__(self, checkpoint: Checkpoint, *, max_length: int | None = None, jit_compile: bool = False):
+    def __init__(self, checkpoint: Checkpoint, *, max_length: int | None = None, jit_compile: bool = False,
+                 length_buckets: Sequence[int] | None = None):
+        """``jit_compile=True`` runs the model under XLA, which compiles once per input shape, so
+        inputs are then padded up to ``length_buckets`` (default :data:`LENGTH_BUCKETS`)."""
         self.tokenizer = checkpoint.tokenizer
         self.model = checkpoint.model
         self.config = checkpoint.config
@@ -123,6 +127,10 @@ class TextClassificationPipeline(Classifier):
         self.max_length = self._check_max_length(max_length)
         self.input_names = self._model_input_names()
         self.compiled_forward = graph.compile_forward(self.model, self.input_names, jit_compile=jit_compile)
+        if length_buckets is None and jit_compile:
+            length_buckets = LENGTH_BUCKETS
+        self.length_buckets = graph.buckets_up_to(length_buckets, self.max_length) if length_buckets else ()
+        self.shapes_seen: set[tuple[int, int]] = set()  # = XLA compilations when jit_compile
 
     @property
     def id2label(self) -> dict[int, str]:
@@ -182,6 +190,10 @@ class TextClassificationPipeline(Classifier):
         shapes = {tuple(tensor.shape) for tensor in tensors.values()}
         if len(shapes) != 1 or len(next(iter(shapes))) != 2:
             raise errors.InvalidInputError(f"forward inputs must share one [batch, length] shape, got {shapes}.")
+        if self.length_buckets:
+            pad_id = self.tokenizer.pad_token_id or 0
+            tensors = graph.pad_to_bucket(tensors, self.length_buckets, {"input_ids": pad_id})
+        self.shapes_seen.add(tuple(tensors["input_ids"].shape))
         return self.compiled_forward(tensors)
 
     def scores(self, logits: tf.Tensor, function_to_apply: str | None = None) -> tf.Tensor:

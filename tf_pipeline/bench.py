@@ -121,7 +121,7 @@ def _runners(pipe: TextClassificationPipeline, workdir: Path, variants: Sequence
         from .checkpoint import Checkpoint
 
         xla = TextClassificationPipeline(Checkpoint(pipe.tokenizer, pipe.model, pipe.config, pipe.source),
-                                         max_length=pipe.max_length, jit_compile=True)
+                                         max_length=pipe.max_length, jit_compile=True)  # same weights, no reload
         runners["tf_pipeline_xla"] = lambda texts, size: xla(list(texts), batch_size=size)
         runners["tf_pipeline_xla"].shapes_seen = xla.shapes_seen  # XLA compilations, for the report
     if {"saved_model_strings", "saved_model_ids"} & set(variants):

@@ -242,12 +242,15 @@ def load_pipeline(
     num_labels: int | None = None,
     id2label: dict[int, str] | list[str] | None = None,
     max_length: int | None = None,
+    jit_compile: bool = False,
 ) -> TextClassificationPipeline:
     """Load a text-classification pipeline from a hub id, a local folder, or the default (``None``).
+
+    ``jit_compile=True`` runs the model under XLA with inputs padded to :data:`LENGTH_BUCKETS`.
 
     Example:
         >>> pipe = load_pipeline("path/to/checkpoint", id2label=["NEGATIVE", "POSITIVE"])
         >>> pipe.tokenizer, pipe.model, pipe.config
     """
     checkpoint = load_checkpoint(model, num_labels=num_labels, id2label=id2label)
-    return TextClassificationPipeline(checkpoint, max_length=max_length)
+    return TextClassificationPipeline(checkpoint, max_length=max_length, jit_compile=jit_compile)

@@ -1,11 +1,13 @@
-"""Atomic folder writes: build in a hidden folder beside the target, then rename it into place.
+"""Atomic writes: build beside the target (hidden name), then rename into place.
 
-A reader polling the parent (TF Serving watching ``saved_models/NAME/``) sees either no
-folder or a complete one, never half of one.
+A reader polling the parent (TF Serving watching ``saved_models/NAME/``) sees either nothing
+or a complete folder or file, never half of one.
 
 Example:
     >>> with atomic_folder(Path("saved_models/sentiment/3")) as staging:
     ...     tf.saved_model.save(module, str(staging))
+    >>> with atomic_file(Path("out.jsonl")) as file:
+    ...     file.write("...")
 """
 
 from __future__ import annotations
@@ -45,3 +47,17 @@ def atomic_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
             staging.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_file(target: Path, mode: str = "w") -> Iterator:
+    """Yield an open file beside ``target``; on success it replaces ``target``, on error it is removed."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with open(partial, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as file:
+            yield file
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)

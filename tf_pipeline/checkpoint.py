@@ -259,8 +259,9 @@ def _load_pytorch_safetensors(folder: Path, config, auto_class):
     body_prefix = "" if any(key.startswith(prefix + ".") for key in state_dict) else prefix + "."
     mismatched = _drop_mismatched(state_dict, _pytorch_shapes(model, body_prefix))
     try:
-        model, info = load_pytorch_state_dict_in_tf2_model(
-            model, state_dict, allow_missing_keys=True, output_loading_info=True, skip_logger_warnings=True
+        model, info = load_pytorch_state_dict_in_tf2_model(  # tf_inputs={}: already built above
+            model, state_dict, tf_inputs={}, allow_missing_keys=True, output_loading_info=True,
+            skip_logger_warnings=True,
         )
     except (ValueError, AttributeError, AssertionError) as error:
         raise errors.BrokenCheckpointError(f"The weights in {folder} do not fit the config: {error}") from error

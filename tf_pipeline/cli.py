@@ -26,15 +26,7 @@ VARIANT_NAMES = ("hf_tf_pipeline", "tf_pipeline", "tf_pipeline_xla", "saved_mode
 
 
 def _top_k(value: str) -> int | str:
-    if value.lower() in {"all", "none"}:
-        return "all"
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer or 'all', got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
+    return "all" if value.lower() in {"all", "none"} else _positive_int(value)
 
 
 def _positive_int(value: str) -> int:
@@ -50,7 +42,7 @@ def _positive_int(value: str) -> int:
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
-        help="hub id or local checkpoint folder (default: the embedded MiniLM-L6 model)",
+        help="hub id or local checkpoint folder (default: the embedded sentiment model)",
     )
     parser.add_argument(
         "--max-length", type=_positive_int, help="truncate texts to this many tokens (default: the model's limit)"
@@ -305,14 +297,10 @@ def _output(path: str | None):
         yield sys.stdout
         sys.stdout.flush()
         return
-    target = Path(path)
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        with open(partial, "w", encoding="utf-8") as file:
-            yield file
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
+    from .atomic import atomic_file
+
+    with atomic_file(Path(path)) as file:
+        yield file
 
 
 def run_walkthrough(args: argparse.Namespace) -> None:

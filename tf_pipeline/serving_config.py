@@ -78,9 +78,8 @@ def batching_config_text(**overrides) -> str:
 
 def write_text_atomically(path: str | os.PathLike, text: str) -> Path:
     """Write beside the target and rename, so a server re-reading the file never sees half of it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text)
-    partial.replace(path)
-    return path
+    from .atomic import atomic_file
+
+    with atomic_file(Path(path)) as file:
+        file.write(text)
+    return Path(path)

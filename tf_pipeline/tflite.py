@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import errors, graph
+from .atomic import atomic_file
 from .pipeline import Classifier, TextClassificationPipeline, validate_texts
 
 logger = logging.getLogger(__name__)
@@ -112,15 +113,15 @@ def convert_to_tflite(
         converter.allow_custom_ops = flavour == "strings"  # tensorflow_text's kernels
         _configure(converter, quantize, pipe, representative_texts, flavour)
         flatbuffer = converter.convert()
-    partial = output.with_name(f".{output.name}.partial")
-    partial.write_bytes(flatbuffer)
     metadata = {
         "labels": pipe.labels, "function_to_apply": module.function, "max_length": pipe.max_length,
         "input_names": list(pipe.input_names), "source": pipe.source, "quantize": quantize, "flavour": flavour,
         "tensorflow": tf.__version__,
     }
-    Path(f"{output}.json").write_text(json.dumps(metadata, indent=2) + "\n")
-    partial.replace(output)
+    with atomic_file(Path(f"{output}.json")) as file:
+        file.write(json.dumps(metadata, indent=2) + "\n")
+    with atomic_file(output, "wb") as file:
+        file.write(flatbuffer)
     return output
 
 

@@ -121,5 +121,5 @@ def _saved_model_cli(export_dir: Path) -> tuple[str, bool, str]:
     cli = Path(sys.executable).with_name("saved_model_cli")
     done = subprocess.run([str(cli), "show", "--dir", str(export_dir), "--all"], capture_output=True, text=True,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=600)
-    detail = "" if done.returncode == 0 else done.stderr.strip().splitlines()[-1:]
-    return "saved_model_cli show --all", done.returncode == 0 and "serving_default" in done.stdout, str(detail or "")
+    detail = "" if done.returncode == 0 else (done.stderr.strip().splitlines() or [""])[-1]
+    return "saved_model_cli show --all", done.returncode == 0 and "serving_default" in done.stdout, detail

@@ -131,3 +131,32 @@ def test_xla_with_length_buckets_answers_the_same(tiny_checkpoint):
     assert_same_answers(xla(texts, top_k=None, batch_size=4), plain(texts, top_k=None, batch_size=4), atol=1e-4)
     assert {length for _, length in xla.shapes_seen} <= {16, 32, 64}
     assert len(xla.shapes_seen) <= 3 * 2  # buckets × (full batch, last batch)
+
+
+def test_chunks_bound_attention_memory_and_trim_padding():
+    from tf_pipeline.graph import chunks
+
+    mask = np.zeros([128, 256], np.int32)
+    mask[:, :10] = 1
+    mask[-1, :200] = 1  # one long text: only the last chunk keeps 200 columns
+    parts = list(chunks({"input_ids": tf.ones([128, 256], tf.int32), "attention_mask": tf.constant(mask)},
+                        budget=256 * 256 * 4))
+    assert [int(part["input_ids"].shape[0]) for part in parts] == [4] * 32
+    assert {int(part["input_ids"].shape[1]) for part in parts[:-1]} == {10}
+    assert int(parts[-1]["input_ids"].shape[1]) == 200
+    left_padded = tf.constant([[0, 0, 1, 1], [0, 1, 1, 1]])
+    (part, _) = chunks({"attention_mask": left_padded}, budget=16)
+    assert part["attention_mask"].numpy().tolist() == [[1, 1]]
+    small = {"input_ids": tf.ones([8, 16], tf.int32)}
+    assert list(chunks(small)) == [small]  # under the budget: untouched
+
+
+def test_a_batch_over_the_attention_budget_gives_the_same_logits(default_pipe):
+    from tf_pipeline.graph import ATTENTION_BUDGET
+
+    texts = [" ".join(TEXTS[: 1 + i % len(TEXTS)]) * 4 for i in range(60)]
+    inputs = default_pipe.preprocess(texts)
+    assert inputs["input_ids"].shape[0] * inputs["input_ids"].shape[1] ** 2 > ATTENTION_BUDGET
+    together = default_pipe.forward(inputs).numpy()
+    one_by_one = np.concatenate([default_pipe.forward(default_pipe.preprocess([text])).numpy() for text in texts])
+    np.testing.assert_allclose(together, one_by_one, atol=1e-4)

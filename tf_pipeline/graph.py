@@ -11,13 +11,15 @@ Example:
 
 from __future__ import annotations
 
-from typing import Sequence
+import math
+from typing import Iterator, Sequence
 
 import tensorflow as tf
 
 from . import errors
 
 FUNCTIONS = ("softmax", "sigmoid", "none")
+ATTENTION_BUDGET = 2 ** 18  # rows × length² per model call; chosen by benchmark (2 cores, MiniLM-L6)
 
 
 def input_signature(input_names: Sequence[str]) -> dict[str, tf.TensorSpec]:
@@ -56,6 +58,38 @@ def pad_to_bucket(tensors: dict[str, tf.Tensor], buckets: Sequence[int], pad_val
         return tensors
     return {name: tf.pad(tensor, [[0, 0], [0, target - length]], constant_values=pad_values.get(name, 0))
             for name, tensor in tensors.items()}
+
+
+def chunks(tensors: dict[str, tf.Tensor], budget: int = ATTENTION_BUDGET) -> Iterator[dict[str, tf.Tensor]]:
+    """Split a ``[batch, length]`` batch into row chunks with ``rows × length² ≤ budget``.
+
+    Attention memory grows with length²: 128 texts of 300 tokens need 1.7 GB of attention scores
+    at once and run at half speed (benchmarks/results.json). Each chunk is then cut to the columns
+    where it has a real token (``attention_mask``), so it pads only to its own longest text.
+
+    Example:
+        >>> [part["input_ids"].shape for part in chunks({"input_ids": tf.zeros([128, 256], tf.int32)})]
+        [TensorShape([4, 256]), ...]                     # 32 chunks of 4 rows
+    """
+    batch, length = (int(size) for size in next(iter(tensors.values())).shape)
+    count = math.ceil(batch / max(1, budget // max(length * length, 1)))
+    if count <= 1:
+        yield tensors
+        return
+    rows = math.ceil(batch / count)
+    for start in range(0, batch, rows):
+        yield _trim_padding({name: tensor[start:start + rows] for name, tensor in tensors.items()})
+
+
+def _trim_padding(tensors: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+    """Drop the columns that hold padding in every row (left or right padding alike)."""
+    if "attention_mask" not in tensors:
+        return tensors
+    real = tf.where(tf.reduce_any(tensors["attention_mask"] > 0, axis=0))[:, 0]
+    if tf.size(real) == 0:
+        return tensors
+    first, last = int(real[0]), int(real[-1]) + 1
+    return {name: tensor[:, first:last] for name, tensor in tensors.items()}
 
 
 def default_function(config) -> str:

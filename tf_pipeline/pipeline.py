@@ -65,7 +65,12 @@ class Classifier:
 
         Within each window of ``sort_window`` batches, texts are batched by length, so a batch pads
         to similar lengths instead of to the longest text among random neighbours; ``sort_window=1``
-        keeps the input order in every batch.
+        keeps the input order in every batch. Memory holds one window of texts, however long
+        the input. (A ``tf.data`` pipeline was measured 35-60% slower here: see the README.)
+
+        Example:
+            >>> for ranked in pipe.stream(open("big.txt"), batch_size=64):
+            ...     print(ranked[0]["label"])
         """
         if not is_positive_int(batch_size) or not is_positive_int(sort_window):
             raise errors.InvalidInputError(
@@ -179,7 +184,8 @@ class TextClassificationPipeline(Classifier):
     def forward(self, inputs: dict[str, Any]) -> tf.Tensor:
         """Logits ``[batch, num_labels]`` from token ids, through the compiled graph.
 
-        Extra keys are ignored; ids may be lists, NumPy arrays or tensors of any int type.
+        Extra keys are ignored; ids may be lists, NumPy arrays or tensors of any int type. Large
+        batches run in chunks (:func:`graph.chunks`), so memory stays bounded.
         """
         missing = [name for name in self.input_names if name not in inputs]
         if missing:
@@ -190,6 +196,10 @@ class TextClassificationPipeline(Classifier):
         shapes = {tuple(tensor.shape) for tensor in tensors.values()}
         if len(shapes) != 1 or len(next(iter(shapes))) != 2:
             raise errors.InvalidInputError(f"forward inputs must share one [batch, length] shape, got {shapes}.")
+        logits = [self._forward_chunk(chunk) for chunk in graph.chunks(tensors)]
+        return logits[0] if len(logits) == 1 else tf.concat(logits, axis=0)
+
+    def _forward_chunk(self, tensors: dict[str, tf.Tensor]) -> tf.Tensor:
         if self.length_buckets:
             pad_id = self.tokenizer.pad_token_id or 0
             tensors = graph.pad_to_bucket(tensors, self.length_buckets, {"input_ids": pad_id})

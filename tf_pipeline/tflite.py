@@ -191,7 +191,7 @@ class TFLitePipeline(Classifier):
 
     def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         if self.strings_in:
-            return self.runner(text=inputs["text"])["logits"]
+            return self.runner(text=np.asarray(inputs["text"], dtype=object))["logits"]
         return self.runner(**{name: np.asarray(inputs[name], np.int32) for name in self.input_names})["logits"]
 
     def scores(self, logits, function_to_apply: str | None = None) -> tf.Tensor:

@@ -21,8 +21,8 @@ from typing import Iterator, Sequence
 from .errors import TFPipelineError
 
 PROGRESS_MIN_TEXTS = 64  # show a progress bar from this many input texts on
-VARIANT_NAMES = ("hf_tf_pipeline", "tf_pipeline", "tf_pipeline_xla", "saved_model_strings", "saved_model_ids",
-                 "tflite_float32", "tflite_dynamic_int8")  # tf_pipeline.bench.VARIANTS, without importing TF
+VARIANT_NAMES = ("hf_tf_pipeline", "tf_pipeline", "tf_pipeline_input_order", "tf_pipeline_xla", "saved_model_strings",
+                 "saved_model_ids", "tflite_float32", "tflite_dynamic_int8")  # tf_pipeline.bench.VARIANTS, without importing TF
 
 
 def _top_k(value: str) -> int | str:
@@ -178,10 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
         "bench",
         help="benchmark the ways to run the model side by side; writes JSON and a PNG chart",
         description=(
-            "Measure HF's TF pipeline (eager), the tf_pipeline graph, the graph with XLA, the exported SavedModel "
-            "(strings-in and ids-in) and TFLite (float32, dynamic-int8) on the same mixed-length texts: "
-            "throughput per batch size, p50/p95 latency at batch 1, SavedModel cold start, peak memory, "
-            "tokenization share, matmul peak and useful-token FLOP/s. Takes several minutes."
+            "Measure HF's TF pipeline (eager), the tf_pipeline graph (length-sorted and in input order), the graph "
+            "with XLA, the exported SavedModel (strings-in and ids-in), TFLite (float32, dynamic-int8) and, with "
+            "--torch-python, HF's PyTorch pipeline, all on the same mixed-length texts and weights: throughput per "
+            "batch size, p50/p95 latency at batch 1, SavedModel cold start, peak memory, tokenization share, XLA "
+            "compile time, matmul peak, useful-token FLOP/s, and the speed targets met or missed. Takes ~15 minutes."
         ),
     )
     bench.add_argument("--texts", type=_positive_int, default=512, help="number of texts (default: 512)")
@@ -190,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch-sizes", default="1,8,32,128", help="comma-separated (default: 1,8,32,128)")
     bench.add_argument("--variants", default=",".join(VARIANT_NAMES), help="comma-separated subset of: "
                        + ", ".join(VARIANT_NAMES))
+    bench.add_argument("--torch-python", metavar="PYTHON",
+                       help="an interpreter with torch and transformers (its own venv, e.g. .venv-torch/bin/python "
+                            "from scripts/make_golden.sh) to add HF's PyTorch pipeline on the same weights")
     bench.add_argument("--output", default="benchmarks/results.json", help="default: benchmarks/results.json (+ .png)")
     _add_model_arguments(bench)
 
@@ -394,7 +398,7 @@ def run_bench(args: argparse.Namespace) -> None:
         raise TFPipelineError(f"--batch-sizes must be integers like 1,8,32, got {args.batch_sizes!r}.") from None
     pipe = load_pipeline(args.model, max_length=args.max_length)
     results = run_benchmark(pipe, benchmark_texts(args.texts), batch_sizes=sizes, variants=variants,
-                            slow_texts=args.slow_texts)
+                            slow_texts=args.slow_texts, torch_python=args.torch_python)
     print(write_results(results, args.output))
 
 

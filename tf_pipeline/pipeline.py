@@ -27,7 +27,9 @@ from .checkpoint import Checkpoint, default_max_length, load_checkpoint
 
 _LEGACY = object()  # "top_k not given": HF then returns one dict per text
 SORT_WINDOW = 16  # batches read ahead and sorted by length (bounded memory, less padding)
-LENGTH_BUCKETS = (16, 32, 64, 128, 256, 512)  # padded lengths under XLA: a bounded number of compilations
+LENGTH_BUCKETS = (16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512)
+"""Padded lengths under XLA: a bounded number of compilations, padding at most ~20% above 16 tokens
+(finer steps waste less but compile more; measured in the README's XLA table)."""
 Result = dict[str, Any]
 
 

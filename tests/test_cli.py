@@ -100,6 +100,11 @@ def test_predict_streams_jsonl_to_an_output_file(tiny_checkpoint, tmp_path):
     lines = output.read_text().splitlines()
     assert len(lines) == 300 and all(json.loads(line)["label"] for line in lines)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    with_xla = run("predict", "--model", folder, "--input", source, "--output", tmp_path / "xla.jsonl", "--xla")
+    assert with_xla.returncode == 0, with_xla.stderr
+    for plain, compiled in zip(lines, (tmp_path / "xla.jsonl").read_text().splitlines(), strict=True):
+        plain, compiled = json.loads(plain), json.loads(compiled)
+        assert plain["label"] == compiled["label"] and abs(plain["score"] - compiled["score"]) < 1e-4
     source.write_text('{"text": "fine"}\n{"no_text": 1}\n')
     bad = run("predict", "--model", folder, "--input", source, "--output", tmp_path / "bad.jsonl")
     assert bad.returncode == 2 and 'line 2' in bad.stderr and "text" in bad.stderr

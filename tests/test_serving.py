@@ -200,7 +200,7 @@ def test_serving_config_files(sentiment_export, tmp_path):
     assert (entry.name, entry.base_path, entry.model_platform) == ("sentiment", "/models/sentiment", "tensorflow")
     assert entry.model_version_policy.HasField("all")
     batching = (tmp_path / "batching.config").read_text()
-    assert "max_batch_size { value: 32 }" in batching and "pad_variable_length_inputs { value: true }" in batching
+    assert "max_batch_size { value: 8 }" in batching and "pad_variable_length_inputs { value: false }" in batching
     missing = subprocess.run([CLI, "serving-config", str(tmp_path), "--output", str(tmp_path / "x")],
                              capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "no numbered version" in missing.stderr

@@ -180,6 +180,7 @@ def torch_pipeline_entry(torch_python: str, pipe: TextClassificationPipeline, te
     from .checkpoint import Checkpoint
     from .torch_weights import save_for_pytorch
 
+    torch_python = os.path.abspath(torch_python)  # not resolve(): a venv's python is a symlink to the base one
     if not Path(torch_python).is_file():
         raise errors.InvalidInputError(f"--torch-python {torch_python} is not a file; pass e.g. .venv-torch/bin/python.")
     model_dir = save_for_pytorch(Checkpoint(pipe.tokenizer, pipe.model, pipe.config, pipe.source), workdir / "for_torch")
@@ -232,6 +233,8 @@ def run_benchmark(
 
     workdir = Path(tempfile.mkdtemp(prefix="tf_pipeline_bench_"))
     try:
+        torch_entry = torch_python and torch_pipeline_entry(  # first: fails fast on a broken torch venv
+            torch_python, pipe, texts, workdir, batch_sizes=batch_sizes, latency_texts=latency_texts)
         measured = _variants(pipe, workdir, variants)
         tokens = [len(ids) for ids in pipe.tokenizer(list(texts), truncation=True, max_length=pipe.max_length)["input_ids"]]
         results = {"machine": _machine(), "texts": len(texts), "mean_tokens": float(np.mean(tokens)),
@@ -240,9 +243,8 @@ def run_benchmark(
             subset = list(texts[:slow_texts]) if name == "hf_tf_pipeline" else list(texts)
             results["variants"][name] = _measure_variant(variant, subset, batch_sizes, latency_texts)
             logger.info("%s: %s texts/s", name, {k: round(v, 1) for k, v in results["variants"][name]["throughput"].items()})
-        if torch_python:
-            results["variants"][TORCH_VARIANT] = torch_pipeline_entry(
-                torch_python, pipe, texts, workdir, batch_sizes=batch_sizes, latency_texts=latency_texts)
+        if torch_entry:
+            results["variants"][TORCH_VARIANT] = torch_entry
         for entry in results["variants"].values():
             useful = max(entry["throughput"].values()) * results["mean_tokens"] * flops_per_token(
                 pipe.config, results["mean_tokens"]) / 1e9

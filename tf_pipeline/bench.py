@@ -146,10 +146,7 @@ def _variants(pipe: TextClassificationPipeline, workdir: Path, names: Sequence[s
         variants["tf_pipeline_input_order"] = Variant(
             lambda texts, size: list(pipe.stream(texts, batch_size=size, sort_window=1)))
     if "tf_pipeline_xla" in names:
-        from .checkpoint import Checkpoint
-
-        xla = TextClassificationPipeline(Checkpoint(pipe.tokenizer, pipe.model, pipe.config, pipe.source),
-                                         max_length=pipe.max_length, jit_compile=True)  # same weights, no reload
+        xla = TextClassificationPipeline(pipe.checkpoint, max_length=pipe.max_length, jit_compile=True)  # same weights, no reload
         variants["tf_pipeline_xla"] = Variant(lambda texts, size: xla(list(texts), batch_size=size),
                                               warm_every_shape=True, compiled_shapes=lambda: len(xla.shapes_seen))
     if {"saved_model_strings", "saved_model_ids"} & set(names):
@@ -177,13 +174,12 @@ def torch_pipeline_entry(torch_python: str, pipe: TextClassificationPipeline, te
     The weights are written in PyTorch format first (:mod:`torch_weights`); the entry records the
     largest score difference from this pipeline on ``check_texts`` texts, as proof of same weights.
     """
-    from .checkpoint import Checkpoint
     from .torch_weights import save_for_pytorch
 
     torch_python = os.path.abspath(torch_python)  # not resolve(): a venv's python is a symlink to the base one
     if not Path(torch_python).is_file():
         raise errors.InvalidInputError(f"--torch-python {torch_python} is not a file; pass e.g. .venv-torch/bin/python.")
-    model_dir = save_for_pytorch(Checkpoint(pipe.tokenizer, pipe.model, pipe.config, pipe.source), workdir / "for_torch")
+    model_dir = save_for_pytorch(pipe.checkpoint, workdir / "for_torch")
     job, answer = workdir / "torch_job.json", workdir / "torch_answer.json"
     job.write_text(json.dumps({"model": str(model_dir), "texts": list(texts), "batch_sizes": list(batch_sizes),
                                "latency_texts": latency_texts, "check_texts": check_texts}))
@@ -233,8 +229,9 @@ def run_benchmark(
 
     workdir = Path(tempfile.mkdtemp(prefix="tf_pipeline_bench_"))
     try:
-        torch_entry = torch_python and torch_pipeline_entry(  # first: fails fast on a broken torch venv
-            torch_python, pipe, texts, workdir, batch_sizes=batch_sizes, latency_texts=latency_texts)
+        torch_entry = torch_pipeline_entry(  # first: fails fast on a broken torch venv
+            torch_python, pipe, texts, workdir, batch_sizes=batch_sizes, latency_texts=latency_texts,
+        ) if torch_python else None
         measured = _variants(pipe, workdir, variants)
         tokens = [len(ids) for ids in pipe.tokenizer(list(texts), truncation=True, max_length=pipe.max_length)["input_ids"]]
         results = {"machine": _machine(), "texts": len(texts), "mean_tokens": float(np.mean(tokens)),

@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument(
         "--xla", action="store_true",
-        help="compile with XLA (length buckets): ~10%% faster once every shape is compiled, after ~40 s of "
+        help="compile with XLA (length buckets): 3-9%% faster once every shape is compiled, after ~40 s of "
              "compiling; pays off only for very large inputs (see the README's benchmark)",
     )
     _add_model_arguments(predict)
@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
                        + ", ".join(VARIANT_NAMES))
     bench.add_argument("--torch-python", metavar="PYTHON",
                        help="an interpreter with torch and transformers (its own venv, e.g. .venv-torch/bin/python "
-                            "from scripts/make_golden.sh) to add HF's PyTorch pipeline on the same weights")
+                            "from scripts/setup_torch.sh) to add HF's PyTorch pipeline on the same weights")
     bench.add_argument("--output", default="benchmarks/results.json", help="default: benchmarks/results.json (+ .png)")
     _add_model_arguments(bench)
 

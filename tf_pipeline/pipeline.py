@@ -127,6 +127,7 @@ class TextClassificationPipeline(Classifier):
                  length_buckets: Sequence[int] | None = None):
         """``jit_compile=True`` runs the model under XLA, which compiles once per input shape, so
         inputs are then padded up to ``length_buckets`` (default :data:`LENGTH_BUCKETS`)."""
+        self.checkpoint = checkpoint
         self.tokenizer = checkpoint.tokenizer
         self.model = checkpoint.model
         self.config = checkpoint.config

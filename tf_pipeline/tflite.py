@@ -111,7 +111,7 @@ def convert_to_tflite(
         tf.saved_model.save(module, saved_model, signatures={"serving_default": module.signature()})
         converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
         converter.allow_custom_ops = flavour == "strings"  # tensorflow_text's kernels
-        _configure(converter, quantize, pipe, representative_texts, flavour)
+        _configure(converter, quantize, pipe, representative_texts)
         flatbuffer = converter.convert()
     metadata = {
         "labels": pipe.labels, "function_to_apply": module.function, "max_length": pipe.max_length,
@@ -125,25 +125,23 @@ def convert_to_tflite(
     return output
 
 
-def _configure(converter, quantize: str, pipe, texts: Sequence[str] | None, flavour: str) -> None:
+def _configure(converter, quantize: str, pipe, texts: Sequence[str] | None) -> None:
     if quantize == "none":
         return
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantize == "float16":
         converter.target_spec.supported_types = [tf.float16]
     elif quantize == "int8":
-        converter.representative_dataset = lambda: _calibration_batches(pipe, texts, flavour)
+        converter.representative_dataset = lambda: _calibration_batches(pipe, texts)
 
 
-def _calibration_batches(pipe, texts: Sequence[str] | None, flavour: str) -> Iterable[dict]:
+def _calibration_batches(pipe, texts: Sequence[str] | None) -> Iterable[dict]:
+    """Token ids, one text at a time (int8 is refused for the strings flavour)."""
     if texts is None:
         from .data import sentiment_set
 
         texts = [example.text for example in sentiment_set("train")[:CALIBRATION_TEXTS]]
     for text in texts:
-        if flavour == "strings":
-            yield {"text": np.array([text.encode("utf-8")], dtype=object)}
-            continue
         inputs = pipe.preprocess([text])
         yield {name: inputs[name].numpy() for name in pipe.input_names}
 
@@ -191,7 +189,7 @@ class TFLitePipeline(Classifier):
 
     def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         if self.strings_in:
-            return self.runner(text=np.asarray(inputs["text"], dtype=object))["logits"]
+            return self.runner(text=inputs["text"])["logits"]
         return self.runner(**{name: np.asarray(inputs[name], np.int32) for name in self.input_names})["logits"]
 
     def scores(self, logits, function_to_apply: str | None = None) -> tf.Tensor:

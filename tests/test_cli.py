@@ -109,3 +109,9 @@ def test_predict_streams_jsonl_to_an_output_file(tiny_checkpoint, tmp_path):
     bad = run("predict", "--model", folder, "--input", source, "--output", tmp_path / "bad.jsonl")
     assert bad.returncode == 2 and 'line 2' in bad.stderr and "text" in bad.stderr
     assert not (tmp_path / "bad.jsonl").exists()
+
+
+def test_bench_refuses_batch_sizes_below_one():
+    for sizes in ("1,0", "8,-2", "a,b"):
+        result = run("bench", "--batch-sizes", sizes)
+        assert result.returncode == 2 and "--batch-sizes" in result.stderr, (sizes, result.stderr)

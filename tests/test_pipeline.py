@@ -146,9 +146,34 @@ def test_chunks_bound_attention_memory_and_trim_padding():
     assert int(parts[-1]["input_ids"].shape[1]) == 200
     left_padded = tf.constant([[0, 0, 1, 1], [0, 1, 1, 1]])
     (part, _) = chunks({"attention_mask": left_padded}, budget=16)
-    assert part["attention_mask"].numpy().tolist() == [[1, 1]]
+    assert part["attention_mask"].numpy().tolist() == [[0, 0, 1, 1]]  # leading padding moves positions: kept
     small = {"input_ids": tf.ones([8, 16], tf.int32)}
     assert list(chunks(small)) == [small]  # under the budget: untouched
+
+
+def test_sorted_chunks_in_graph_give_each_row_its_own_answer(default_pipe):
+    from tf_pipeline.graph import sorted_chunk_logits
+
+    texts = [" ".join(TEXTS[: 1 + (7 * i) % len(TEXTS)]) * (1 + i % 3) for i in range(24)]
+    inputs = {name: default_pipe.preprocess(texts)[name] for name in default_pipe.input_names}
+    mask = inputs["attention_mask"].numpy()
+    mask[5] = 0  # a row without real tokens keeps its full width and still answers
+    inputs["attention_mask"] = tf.constant(mask)
+    width = int(mask.shape[1])
+    chunk_shapes, calls = [], tf.Variable(0)
+
+    def model_logits(chunk):
+        chunk_shapes.append(chunk["input_ids"].shape)
+        calls.assign_add(1)
+        return default_pipe.model(**chunk, training=False).logits
+
+    compiled = tf.function(lambda ids: sorted_chunk_logits(model_logits, ids, 2, budget=4 * width * width))
+    together = compiled(inputs).numpy()
+    assert [shape.as_list() for shape in chunk_shapes] == [[None, None]]  # traced once: dynamic chunks
+    assert int(calls.numpy()) >= 3  # the budget split the batch
+    alone = np.concatenate([default_pipe.forward({name: tensor[i:i + 1] for name, tensor in inputs.items()})
+                            for i in range(len(texts))])
+    np.testing.assert_allclose(together, alone, atol=1e-4)
 
 
 def test_a_batch_over_the_attention_budget_gives_the_same_logits(default_pipe):

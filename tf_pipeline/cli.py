@@ -39,6 +39,11 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _positive_ints(value: str) -> list[int]:
+    """Comma-separated positive integers, e.g. ``1,8,32``."""
+    return [_positive_int(part.strip()) for part in value.split(",") if part.strip()] or [_positive_int(value)]
+
+
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
@@ -193,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--texts", type=_positive_int, default=512, help="number of texts (default: 512)")
     bench.add_argument("--slow-texts", type=_positive_int, default=128,
                        help="texts for HF's eager TF pipeline, which is slow (default: 128)")
-    bench.add_argument("--batch-sizes", default="1,8,32,128", help="comma-separated (default: 1,8,32,128)")
+    bench.add_argument("--batch-sizes", type=_positive_ints, default=[1, 8, 32, 128], help="comma-separated (default: 1,8,32,128)")
     bench.add_argument("--variants", default=",".join(VARIANT_NAMES), help="comma-separated subset of: "
                        + ", ".join(VARIANT_NAMES))
     bench.add_argument("--torch-python", metavar="PYTHON",
@@ -397,12 +402,8 @@ def run_bench(args: argparse.Namespace) -> None:
     unknown = sorted(set(variants) - set(VARIANT_NAMES))
     if unknown:
         raise TFPipelineError(f"unknown variants {unknown}; choose from {', '.join(VARIANT_NAMES)}.")
-    try:
-        sizes = [int(size) for size in args.batch_sizes.split(",")]
-    except ValueError:
-        raise TFPipelineError(f"--batch-sizes must be integers like 1,8,32, got {args.batch_sizes!r}.") from None
     pipe = load_pipeline(args.model, max_length=args.max_length)
-    results = run_benchmark(pipe, benchmark_texts(args.texts), batch_sizes=sizes, variants=variants,
+    results = run_benchmark(pipe, benchmark_texts(args.texts), batch_sizes=args.batch_sizes, variants=variants,
                             slow_texts=args.slow_texts, torch_python=args.torch_python)
     print(write_results(results, args.output))
 

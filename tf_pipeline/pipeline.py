@@ -134,6 +134,7 @@ class TextClassificationPipeline(Classifier):
         self.source = checkpoint.source
         self.max_length = self._check_max_length(max_length)
         self.input_names = self._model_input_names()
+        self.jit_compile = jit_compile
         self.compiled_forward = graph.compile_forward(self.model, self.input_names, jit_compile=jit_compile)
         if length_buckets is None and jit_compile:
             length_buckets = LENGTH_BUCKETS
@@ -187,8 +188,9 @@ class TextClassificationPipeline(Classifier):
     def forward(self, inputs: dict[str, Any]) -> tf.Tensor:
         """Logits ``[batch, num_labels]`` from token ids, through the compiled graph.
 
-        Extra keys are ignored; ids may be lists, NumPy arrays or tensors of any int type. Large
-        batches run in chunks (:func:`graph.chunks`), so memory stays bounded.
+        Extra keys are ignored; ids may be lists, NumPy arrays or tensors of any int type. Rows run
+        in length-sorted chunks (:func:`graph.sorted_chunk_logits`; under XLA, bucket-padded
+        :func:`graph.chunks`), so padding is small and memory stays bounded.
         """
         missing = [name for name in self.input_names if name not in inputs]
         if missing:
@@ -199,10 +201,13 @@ class TextClassificationPipeline(Classifier):
         shapes = {tuple(tensor.shape) for tensor in tensors.values()}
         if len(shapes) != 1 or len(next(iter(shapes))) != 2:
             raise errors.InvalidInputError(f"forward inputs must share one [batch, length] shape, got {shapes}.")
-        logits = [self._forward_chunk(chunk) for chunk in graph.chunks(tensors)]
+        if not self.jit_compile:
+            return self.compiled_forward(tensors)
+        logits = [self._forward_fixed_shape(chunk) for chunk in graph.chunks(tensors)]
         return logits[0] if len(logits) == 1 else tf.concat(logits, axis=0)
 
-    def _forward_chunk(self, tensors: dict[str, tf.Tensor]) -> tf.Tensor:
+    def _forward_fixed_shape(self, tensors: dict[str, tf.Tensor]) -> tf.Tensor:
+        """XLA: one compilation per shape, so lengths are padded up to a bucket."""
         if self.length_buckets:
             pad_id = self.tokenizer.pad_token_id or 0
             tensors = graph.pad_to_bucket(tensors, self.length_buckets, {"input_ids": pad_id})

@@ -47,15 +47,12 @@ class ServingModule(tf.Module):
         self.text_tokenizer = InGraphTokenizer.from_hf(pipe.tokenizer, max_length)
 
     def outputs(self, ids: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-        """label, score, probabilities and logits; an empty batch gives empty outputs."""
-        num_labels = self.labels.shape[0]
+        """label, score, probabilities and logits; an empty batch gives empty outputs.
 
-        def run():
-            return self.model(**{name: ids[name] for name in self.input_names}, training=False).logits
-
-        logits = tf.cond(
-            tf.shape(ids["input_ids"])[0] > 0, run, lambda: tf.zeros([0, num_labels], tf.float32)
-        )
+        Rows run length-sorted in chunks (:func:`graph.sorted_chunk_logits`), so batches of
+        mixed lengths, such as TF Serving's batching builds, pay little padding.
+        """
+        logits = graph.model_logits(self.model, {name: ids[name] for name in self.input_names})
         probabilities = graph.scores(logits, self.function)
         best = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
         return {

@@ -66,6 +66,8 @@ def test_predict_reports_blank_line_and_missing_model(tiny_checkpoint, tmp_path)
     assert "Traceback" not in result.stderr
     missing = run("predict", "--model", tmp_path / "nope", "text")
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+    no_input = run("predict", "--model", folder, "--input", tmp_path / "nope.txt")
+    assert no_input.returncode == 2 and "cannot read" in no_input.stderr and "Traceback" not in no_input.stderr
 
 
 @pytest.mark.parametrize(

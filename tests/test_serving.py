@@ -14,6 +14,7 @@ import tensorflow_text  # noqa: F401  (registers the ops the export uses, as TF 
 
 from tf_pipeline import load_pipeline
 from tf_pipeline.serving import export_saved_model
+from tf_pipeline.serving_config import BATCHING
 from tf_pipeline.text_graph import InGraphTokenizer
 from tf_pipeline.verify import verify_export
 from tokenizer_corpus import corpus
@@ -200,7 +201,8 @@ def test_serving_config_files(sentiment_export, tmp_path):
     assert (entry.name, entry.base_path, entry.model_platform) == ("sentiment", "/models/sentiment", "tensorflow")
     assert entry.model_version_policy.HasField("all")
     batching = (tmp_path / "batching.config").read_text()
-    assert "max_batch_size { value: 8 }" in batching and "pad_variable_length_inputs { value: false }" in batching
+    for name, value in BATCHING.items():  # text-proto wrapper values, e.g. max_batch_size { value: 32 }
+        assert f"{name} {{ value: {str(value).lower()} }}" in batching, name
     missing = subprocess.run([CLI, "serving-config", str(tmp_path), "--output", str(tmp_path / "x")],
                              capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "no numbered version" in missing.stderr

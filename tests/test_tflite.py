@@ -101,3 +101,50 @@ def test_strings_in_needs_wordpiece(tiny_checkpoint, tmp_path):
 def test_strings_in_int8_is_refused_clearly(tiny_pipe, tmp_path):
     with pytest.raises(InvalidInputError, match="dynamic-int8"):
         convert_to_tflite(tiny_pipe, tmp_path / "x.tflite", flavour="strings", quantize="int8")
+
+
+def test_report_warns_when_tflite_loses_accuracy(tiny_pipe, tiny_checkpoint, tmp_path, caplog):
+    from tf_pipeline.data import LabelledText
+    from tf_pipeline.tflite import tflite_report
+
+    texts = CORPUS[:60]
+    examples = [LabelledText(text, ranked[0]["label"]) for text, ranked in zip(texts, tiny_pipe(texts, top_k=1))]
+    same = tflite_report(TFLitePipeline(convert_to_tflite(tiny_pipe, tmp_path / "same.tflite")), tiny_pipe, examples)
+    def warnings_of_ours():
+        return [record.getMessage() for record in caplog.records if record.name.startswith("tf_pipeline")]
+
+    assert same["tf_accuracy"] == 1.0 and same["accuracy_drop_points"] <= 2 and warnings_of_ours() == []
+    other_weights = load_pipeline(tiny_checkpoint("bert", seed=1)[0])  # same tokenizer and labels
+    other = TFLitePipeline(convert_to_tflite(other_weights, tmp_path / "other.tflite"))
+    report = tflite_report(other, tiny_pipe, examples)
+    assert report["accuracy_drop_points"] > 2 and report["top1_agreement"] < 0.98
+    assert any("points of accuracy against the TF pipeline" in message for message in warnings_of_ours())
+
+
+# The documented differences of the TFLite-capable tokenizer from HF's (README, "TFLite"), one text
+# each, so a tensorflow_text release that changes them fails here and the README is updated.
+LITE_TOKENIZER_LIMITATIONS = {
+    "typed special token": "fine [SEP] film",
+    "NFKC case folding": "ǅemal ﬁne ＡＢＣ",
+    "final sigma": "καλός",
+    "control characters": "a\x00b a\x7fb",
+}
+
+
+def test_lite_tokenizer_limitations_are_the_documented_ones(default_pipe):
+    import tensorflow as tf
+
+    from tf_pipeline.text_graph import LiteWordPieceGraphTokenizer, WordPieceGraphTokenizer, wordpiece_settings
+
+    settings = wordpiece_settings(default_pipe.tokenizer)
+    lite, full = (cls(settings, default_pipe.max_length) for cls in (LiteWordPieceGraphTokenizer, WordPieceGraphTokenizer))
+
+    def ids(tokenizer, text):
+        return tokenizer(tf.constant([text]))["input_ids"].numpy()[0].tolist()
+
+    for limitation, text in LITE_TOKENIZER_LIMITATIONS.items():
+        expected = default_pipe.preprocess([text])["input_ids"].numpy()[0].tolist()
+        assert ids(full, text) == expected, limitation  # the SavedModel's tokenizer handles it
+        assert ids(lite, text) != expected, limitation  # the TFLite one does not (documented)
+    ordinary = "The service was slow, but the food (and the view!) made up for it."
+    assert ids(lite, ordinary) == default_pipe.preprocess([ordinary])["input_ids"].numpy()[0].tolist()

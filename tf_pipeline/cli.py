@@ -243,56 +243,30 @@ def _quiet_tensorflow(verbose: bool) -> None:
 
 
 def _read_texts(args: argparse.Namespace) -> Iterator[str]:
-    from .pipeline import check_text
+    from .text_files import read_texts
 
     if args.texts:
-        yield from args.texts
-        return
+        return iter(args.texts)
     if args.input in (None, "-"):
         if args.input is None and sys.stdin.isatty():
             raise SystemExit("tf-pipeline predict: give texts as arguments, or --input FILE, or pipe lines in.")
-        stream = sys.stdin
-    else:
-        try:
-            stream = open(args.input, encoding="utf-8")
-        except OSError as error:
-            raise SystemExit(f"tf-pipeline predict: cannot read {args.input}: {error.strerror}") from None
-    jsonl = str(args.input).endswith((".jsonl", ".ndjson"))
-    with stream:
-        for number, line in enumerate(stream, start=1):
-            where = f"line {number} of {args.input or 'stdin'}"
-            yield check_text(where, _jsonl_text(line, where) if jsonl else line.rstrip("\r\n"))
-
-
-def _jsonl_text(line: str, where: str):
-    """The "text" field of a JSONL line."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise TFPipelineError(f"{where} is not JSON ({error.msg}).") from None
-    if not isinstance(record, dict) or "text" not in record:
-        raise TFPipelineError(f'{where} has no "text" field.')
-    return record["text"]
-
-
-def _count_lines(path: str | None) -> int | None:
-    if not path or path == "-":
-        return None
-    with open(path, "rb") as file:
-        return sum(1 for _ in file)
+        return read_texts(sys.stdin)
+    return read_texts(args.input)
 
 
 def run_predict(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from .pipeline import load_pipeline
+    from .text_files import count_lines
 
+    texts = _read_texts(args)  # a missing input file fails here, before the model loads
+    total = len(args.texts) if args.texts else None if args.input in (None, "-") else count_lines(args.input)
     pipe = load_pipeline(args.model, max_length=args.max_length, jit_compile=args.xla)
     legacy = args.top_k is None
-    total = len(args.texts) if args.texts else _count_lines(args.input)
     quiet = total is not None and total < PROGRESS_MIN_TEXTS
     results = pipe.stream(
-        _read_texts(args),
+        texts,
         top_k=1 if legacy else None if args.top_k == "all" else args.top_k,
         function_to_apply=args.function,
         batch_size=args.batch_size,

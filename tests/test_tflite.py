@@ -44,6 +44,17 @@ def test_tflite_pipeline_answers_like_the_tf_pipeline(tiny_pipe, tmp_path):
         assert len(lite(TEXTS * 2, batch_size=batch_size)) == 6
 
 
+def test_a_batch_over_the_attention_budget_runs_in_chunks_with_the_same_logits(tiny_pipe, tmp_path):
+    from tf_pipeline.graph import ATTENTION_BUDGET
+
+    lite = TFLitePipeline(convert_to_tflite(tiny_pipe, tmp_path / "m.tflite"))
+    texts = [TEXTS[i % 2] + " and more" * (i % 7) + " " + TEXTS[2] for i in range(80)]
+    inputs = lite.preprocess(texts)
+    assert inputs["input_ids"].shape[0] * inputs["input_ids"].shape[1] ** 2 > ATTENTION_BUDGET
+    alone = np.concatenate([lite.forward(lite.preprocess([text])) for text in texts])
+    np.testing.assert_allclose(lite.forward(inputs), alone, atol=1e-4)
+
+
 def test_errors(tiny_pipe, tmp_path):
     with pytest.raises(InvalidInputError, match="quantize"):
         convert_to_tflite(tiny_pipe, tmp_path / "x.tflite", quantize="int4")

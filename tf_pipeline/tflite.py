@@ -188,9 +188,12 @@ class TFLitePipeline(Classifier):
         return {name: encoded[name].astype(np.int32) for name in self.input_names}
 
     def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        """Logits; token ids run in row chunks that bound attention memory (:func:`graph.chunks`)."""
         if self.strings_in:
             return self.runner(text=inputs["text"])["logits"]
-        return self.runner(**{name: np.asarray(inputs[name], np.int32) for name in self.input_names})["logits"]
+        ids = {name: np.asarray(inputs[name], np.int32) for name in self.input_names}
+        return np.concatenate([self.runner(**{name: np.asarray(part, np.int32) for name, part in chunk.items()})["logits"]
+                               for chunk in graph.chunks(ids)])
 
     def scores(self, logits, function_to_apply: str | None = None) -> tf.Tensor:
         return graph.scores(tf.constant(logits), function_to_apply or self.metadata["function_to_apply"])

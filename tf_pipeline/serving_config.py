@@ -16,8 +16,9 @@ from . import errors
 
 # Chosen from the benchmark (README, "TF Serving batching"): the serving graph sorts each batch by
 # length and runs it in chunks of similar lengths (graph.sorted_chunk_logits), so larger batches pay
-# on mixed-length traffic: 60 / 67 / 81 / 74 texts/s at batch 1 / 8 / 32 / 128 (strings in). So
-# batches of up to 32, a 2 ms wait (an eighth of one request's ~17 ms p50) and one batch thread (one
+# on mixed-length traffic: 62 / 80 / 90 / 100 texts/s at batch 1 / 8 / 32 / 128 (strings in). Batch
+# 32 takes most of that gain and answers within ~0.35 s (128 would hold requests ~1.3 s). So
+# batches of up to 32, a 2 ms wait (an eighth of one request's ~12-17 ms p50) and one batch thread (one
 # batch already uses both cores). pad_variable_length_inputs stays false: TF Serving pads with each
 # tensor's *first element* (input_ids → [CLS], attention_mask → 1), which would silently change
 # predict_ids answers; clients batching ids must send one fixed length. The strings signatures have

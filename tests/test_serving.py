@@ -15,7 +15,7 @@ import tensorflow_text  # noqa: F401  (registers the ops the export uses, as TF 
 from tf_pipeline import load_pipeline
 from tf_pipeline.serving import export_saved_model
 from tf_pipeline.serving_config import BATCHING
-from tf_pipeline.text_graph import InGraphTokenizer
+from tf_pipeline.text_graph import BytePairGraphTokenizer, InGraphTokenizer
 from tf_pipeline.verify import verify_export
 from tokenizer_corpus import corpus
 
@@ -170,20 +170,44 @@ def test_tiny_wordpiece_models_export_strings_in(tiny_checkpoint, tmp_path):
     assert [x.decode() for x in out["label"].numpy()] == [r["label"] for r in pipe(TEXTS)]
 
 
+def test_byte_level_bpe_in_graph_tokenizer_matches_hf(tiny_checkpoint, tmp_path):
+    from tokenizers.implementations import ByteLevelBPETokenizer
+    from transformers import RobertaTokenizerFast
+
+    from tf_pipeline.data import sentiment_set
+
+    _, _, tiny = tiny_checkpoint("roberta")
+    assert isinstance(InGraphTokenizer.from_hf(tiny, 64), BytePairGraphTokenizer)
+    lines = corpus(2000)
+    tokenizers = {"tiny": tiny}
+    folder = tmp_path
+    trainer = ByteLevelBPETokenizer()  # a vocabulary large enough for long merge chains
+    trainer.train_from_iterator([row.text for row in sentiment_set("train")], vocab_size=3000,
+                                special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    trainer.save_model(str(folder))
+    for prefix in (False, True):
+        tokenizers[f"3000, add_prefix_space={prefix}"] = RobertaTokenizerFast(
+            vocab_file=str(folder / "vocab.json"), merges_file=str(folder / "merges.txt"),
+            add_prefix_space=prefix, model_max_length=512)
+    for name, tokenizer in tokenizers.items():
+        rate, mismatches = _agreement(tokenizer, lines, max_length=tokenizer.model_max_length)
+        logging.getLogger(__name__).info("byte-level BPE in-graph agreement (%s): %.4f", name, rate)
+        assert mismatches == [], f"{name}: agreement {rate:.4f}; first mismatches: {mismatches[:3]}"
+
+
 @pytest.mark.slow
-def test_byte_level_bpe_exports_ids_as_serving_default(tiny_checkpoint, tmp_path, caplog):
+def test_byte_level_bpe_exports_strings_in(tiny_checkpoint, tmp_path):
     folder, _, _ = tiny_checkpoint("roberta")
     pipe = load_pipeline(folder)
-    with caplog.at_level(logging.WARNING):
-        export = export_saved_model(pipe, tmp_path / "roberta")
-    assert "no in-graph equivalent" in caplog.text
+    export = export_saved_model(pipe, tmp_path / "roberta")
     metadata = json.loads((export / "assets.extra" / "tf_pipeline.json").read_text())
-    assert metadata["in_graph_tokenizer"] is False
-    assert metadata["signatures"] == ["predict_ids", "serving_default"]
-    loaded = tf.saved_model.load(str(export))
-    inputs = pipe.preprocess(TEXTS)
-    out = loaded.signatures["serving_default"](**inputs)
-    np.testing.assert_allclose(out["probabilities"].numpy(), pipe.scores(pipe.forward(inputs)).numpy(), atol=1e-5)
+    assert metadata["in_graph_tokenizer"] is True
+    assert set(metadata["signatures"]) == {"classify", "predict_ids", "serving_default"}
+    texts = TEXTS + ["hi <mask> there", "x  \n y", "naïve café 😀\x00"]
+    out = tf.saved_model.load(str(export)).signatures["serving_default"](text=tf.constant(texts))
+    expected = pipe(texts)
+    assert [x.decode() for x in out["label"].numpy()] == [r["label"] for r in expected]
+    np.testing.assert_allclose(out["score"].numpy(), [r["score"] for r in expected], atol=1e-5)
     assert verify_export(export).ok
 
 

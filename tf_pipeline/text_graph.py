@@ -427,10 +427,11 @@ class BytePairGraphTokenizer(InGraphTokenizer):
         self.settings = settings
         self.byte_ids = tf.constant(settings.byte_ids, tf.int64)
         size = settings.vocab_size
+        ranked = {}  # (left, right) → rank × size + merged id; a repeated pair keeps its first rank
+        for rank, (left, right, merged) in enumerate(settings.merges):
+            ranked.setdefault(left * size + right, rank * size + merged)
         self.merge_table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
-            tf.constant([left * size + right for left, right, _ in settings.merges], tf.int64),
-            tf.constant([rank * size + merged for rank, (_, _, merged) in enumerate(settings.merges)], tf.int64),
-        ), default_value=-1)
+            tf.constant(list(ranked), tf.int64), tf.constant(list(ranked.values()), tf.int64)), default_value=-1)
         contents = [content for content, *_ in settings.added_tokens]
         self.added_table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(
             tf.constant(contents + ["\uFDD1"], tf.string),  # never empty: the table needs a key

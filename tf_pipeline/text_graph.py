@@ -61,10 +61,9 @@ class WordPieceSettings:
 
 def wordpiece_settings(tokenizer) -> WordPieceSettings | None:
     """The tokenizer's WordPiece settings, or ``None`` if it is not a BERT-style WordPiece tokenizer."""
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None or getattr(tokenizer, "padding_side", "right") != "right":
+    spec = _tokenizer_spec(tokenizer)
+    if spec is None:
         return None
-    spec = json.loads(backend.to_str())
     model, normalizer, pre = spec.get("model") or {}, spec.get("normalizer") or {}, spec.get("pre_tokenizer") or {}
     if model.get("type") != "WordPiece" or normalizer.get("type") != "BertNormalizer":
         return None
@@ -73,9 +72,7 @@ def wordpiece_settings(tokenizer) -> WordPieceSettings | None:
     vocab = sorted(model["vocab"].items(), key=lambda item: item[1])
     if [index for _, index in vocab] != list(range(len(vocab))):
         return None
-    marker = model["vocab"][model["unk_token"]]
-    with_specials = tokenizer.build_inputs_with_special_tokens([marker])
-    split = with_specials.index(marker)
+    prefix_ids, suffix_ids = _special_ids(tokenizer, model["vocab"][model["unk_token"]])
     lowercase = bool(normalizer.get("lowercase", True))
     strip = normalizer.get("strip_accents")
     added = [token for token in spec.get("added_tokens", []) if token["content"] in model["vocab"]]
@@ -88,12 +85,36 @@ def wordpiece_settings(tokenizer) -> WordPieceSettings | None:
         chinese_chars=bool(normalizer.get("handle_chinese_chars", True)),
         strip_accents=lowercase if strip is None else bool(strip),
         lowercase=lowercase,
-        prefix_ids=tuple(with_specials[:split]),
-        suffix_ids=tuple(with_specials[split + 1 :]),
-        pad_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
+        prefix_ids=prefix_ids,
+        suffix_ids=suffix_ids,
+        pad_id=_pad_id(tokenizer),
         raw_added_tokens=tuple(token["content"] for token in added if not token.get("normalized")),
         normalized_added_tokens=tuple(token["content"] for token in added if token.get("normalized")),
     )
+
+
+def _tokenizer_spec(tokenizer) -> dict | None:
+    """A fast tokenizer's ``tokenizer.json`` as a dict; ``None`` for a slow or left-padding tokenizer."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None or getattr(tokenizer, "padding_side", "right") != "right":
+        return None
+    return json.loads(backend.to_str())
+
+
+def _special_ids(tokenizer, content_id: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The ids the tokenizer puts before and after a text's own ids, e.g. ``((101,), (102,))``."""
+    with_specials = tokenizer.build_inputs_with_special_tokens([content_id])
+    split = with_specials.index(content_id)
+    return tuple(with_specials[:split]), tuple(with_specials[split + 1:])
+
+
+def _pad_id(tokenizer) -> int:
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+
+def valid_utf8(texts: tf.Tensor) -> tf.Tensor:
+    """Invalid UTF-8 bytes replaced by U+FFFD, as Python's ``bytes.decode(errors="replace")``."""
+    return tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD)
 
 
 def _escape(text: str) -> str:
@@ -117,7 +138,7 @@ def normalize(texts: tf.Tensor, settings: WordPieceSettings) -> tf.Tensor:
     """BertNormalizer in TF ops: clean, space out CJK, strip accents, lowercase."""
     import tensorflow_text as tf_text
 
-    texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD)
+    texts = valid_utf8(texts)
     if settings.clean_text:
         texts = tf.strings.regex_replace(texts, CONTROL, "")
         texts = tf.strings.regex_replace(texts, WHITESPACE, " ")
@@ -272,11 +293,10 @@ def sentencepiece_settings(tokenizer) -> SentencePieceSettings | None:
     """Settings for a Unigram/Metaspace tokenizer that ships its ``.model`` file, else ``None``."""
     from pathlib import Path
 
-    backend = getattr(tokenizer, "backend_tokenizer", None)
+    spec = _tokenizer_spec(tokenizer)
     model_file = getattr(tokenizer, "vocab_file", None)
-    if backend is None or not model_file or not Path(model_file).is_file() or tokenizer.padding_side != "right":
+    if spec is None or not model_file or not Path(model_file).is_file():
         return None
-    spec = json.loads(backend.to_str())
     if (spec.get("model") or {}).get("type") != "Unigram" or (spec.get("pre_tokenizer") or {}).get("type") != "Metaspace":
         return None
     steps = _normalizer_steps(spec.get("normalizer"))
@@ -287,14 +307,9 @@ def sentencepiece_settings(tokenizer) -> SentencePieceSettings | None:
     proto = Path(model_file).read_bytes()
     processor = sentencepiece.SentencePieceProcessor(model_proto=proto)
     id_map = tuple(tokenizer.convert_tokens_to_ids(processor.id_to_piece(i)) for i in range(processor.get_piece_size()))
-    marker = tokenizer.unk_token_id
-    with_specials = tokenizer.build_inputs_with_special_tokens([marker])
-    split = with_specials.index(marker)
-    return SentencePieceSettings(
-        model_proto=proto, steps=steps, id_map=id_map, prefix_ids=tuple(with_specials[:split]),
-        suffix_ids=tuple(with_specials[split + 1:]),
-        pad_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
-    )
+    prefix_ids, suffix_ids = _special_ids(tokenizer, tokenizer.unk_token_id)
+    return SentencePieceSettings(model_proto=proto, steps=steps, id_map=id_map, prefix_ids=prefix_ids,
+                                 suffix_ids=suffix_ids, pad_id=_pad_id(tokenizer))
 
 
 def _normalizer_steps(normalizer) -> tuple[tuple[str, ...], ...] | None:
@@ -331,7 +346,7 @@ class SentencePieceGraphTokenizer(InGraphTokenizer):
     def normalize(self, texts: tf.Tensor) -> tf.Tensor:
         import tensorflow_text as tf_text
 
-        texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD)
+        texts = valid_utf8(texts)
         for step in self.settings.steps:
             if step[0] == "replace":
                 texts = tf.strings.regex_replace(texts, step[1], step[2].replace("\\", "\\\\"))
@@ -371,10 +386,9 @@ def byte_pair_settings(tokenizer) -> BytePairSettings | None:
     """Settings of a plain byte-level BPE tokenizer (no normalizer, ByteLevel pre-tokenizer), else ``None``."""
     from transformers.models.gpt2.tokenization_gpt2 import bytes_to_unicode
 
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is None or getattr(tokenizer, "padding_side", "right") != "right":
+    spec = _tokenizer_spec(tokenizer)
+    if spec is None:
         return None
-    spec = json.loads(backend.to_str())
     model, pre = spec.get("model") or {}, spec.get("pre_tokenizer") or {}
     if model.get("type") != "BPE" or pre.get("type") != "ByteLevel" or spec.get("normalizer") is not None:
         return None
@@ -389,9 +403,7 @@ def byte_pair_settings(tokenizer) -> BytePairSettings | None:
     if any(symbols[byte] not in vocab for byte in range(256)) or any(
             left not in vocab or right not in vocab or left + right not in vocab for left, right in merges):
         return None
-    marker = vocab[symbols[ord("a")]]
-    with_specials = tokenizer.build_inputs_with_special_tokens([marker])
-    split = with_specials.index(marker)
+    prefix_ids, suffix_ids = _special_ids(tokenizer, vocab[symbols[ord("a")]])
     return BytePairSettings(
         byte_ids=tuple(vocab[symbols[byte]] for byte in range(256)),
         merges=tuple((vocab[left], vocab[right], vocab[left + right]) for left, right in merges),
@@ -400,9 +412,9 @@ def byte_pair_settings(tokenizer) -> BytePairSettings | None:
         use_regex=bool(pre.get("use_regex", True)),
         added_tokens=tuple((token["content"], token["id"], bool(token.get("lstrip")), bool(token.get("rstrip")))
                            for token in added),
-        prefix_ids=tuple(with_specials[:split]),
-        suffix_ids=tuple(with_specials[split + 1:]),
-        pad_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
+        prefix_ids=prefix_ids,
+        suffix_ids=suffix_ids,
+        pad_id=_pad_id(tokenizer),
     )
 
 
@@ -505,7 +517,7 @@ class BytePairGraphTokenizer(InGraphTokenizer):
         return tf.gather(per_word.merge_dims(1, 2), index)
 
     def pieces(self, texts: tf.Tensor) -> tf.RaggedTensor:
-        texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD)
+        texts = valid_utf8(texts)
         segments = self.segments(tf.strings.regex_replace(texts, "\x00", NUL_STAND_IN))
         flat = segments.flat_values
         token_ids = self.added_table.lookup(tf.strings.regex_replace(flat, f"^[{SPACE}]+|[{SPACE}]+$", ""))

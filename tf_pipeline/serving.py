@@ -118,8 +118,8 @@ def export_saved_model(
     module = ServingModule(pipe, max_length)
     if module.text_tokenizer is None:
         logger.warning(
-            "%s has no in-graph equivalent (WordPiece, SentencePiece Unigram and byte-level BPE have one); serving_default takes "
-            "token ids (%s), and there is no classify signature.", type(pipe.tokenizer).__name__,
+            "%s has no in-graph equivalent (WordPiece, SentencePiece Unigram and byte-level BPE have one); "
+            "serving_default takes token ids (%s), and there is no classify signature.", type(pipe.tokenizer).__name__,
             ", ".join(pipe.input_names),
         )
     with atomic_folder(target, overwrite=overwrite) as staging:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tf_pipeline import InvalidInputError, load_pipeline
-from tf_pipeline.data import LabelledText, read_labelled, sentiment_set
+from tf_pipeline.data import LabelledText, read_labelled
 from tf_pipeline.finetune import evaluate, finetune
 
 GOOD = ["great", "wonderful", "excellent", "lovely", "perfect"]
@@ -115,11 +115,25 @@ def test_one_label_and_unseen_validation_label(tmp_path):
         finetune(two, tmp_path / "out", validation_data=other)
 
 
-def test_shipped_sentiment_set_is_balanced_and_disjoint():
-    train, heldout = sentiment_set("train"), sentiment_set("heldout")
-    assert len(train) >= 600 and len(heldout) >= 150
-    for split in (train, heldout):
-        labels = [example.label for example in split]
-        assert labels.count("POSITIVE") == labels.count("NEGATIVE")
-    assert not {e.text for e in train} & {e.text for e in heldout}
-    assert read_labelled(train[0].source.rsplit(" line ", 1)[0])[0] == train[0]
+def test_evaluate_refuses_labels_the_model_does_not_have(tuned, tmp_path):
+    result, _ = tuned
+    data = tmp_path / "maybe.jsonl"
+    data.write_text(json.dumps({"text": "great film", "label": "pos"}) + "\n"
+                    + json.dumps({"text": "hard to say", "label": "MAYBE"}) + "\n")
+    with pytest.raises(InvalidInputError, match=r"maybe.jsonl line 2: label 'MAYBE' is not one of the model's labels \(neg, pos\)"):
+        evaluate(result.pipeline, read_labelled(data))
+    with pytest.raises(InvalidInputError, match="label 5 is not one of"):
+        evaluate(result.pipeline, [LabelledText("fine", 5)])
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(epochs=0), "epochs must be a positive integer"),
+    (dict(learning_rate=-1.0), "learning_rate is out of range"),
+    (dict(label_smoothing=1.5), "label_smoothing is out of range"),
+    (dict(average_last=5, epochs=2), "average_last .* cannot exceed epochs"),
+    (dict(average_last=2, patience=1), "exclude each other"),
+    (dict(learning_rat=1e-4), "Unknown fine-tuning setting"),
+])
+def test_bad_recipe_settings(tmp_path, settings, message):
+    with pytest.raises(InvalidInputError, match=message):
+        finetune(synthetic(10, 0), tmp_path / "out", model="unused", **settings)

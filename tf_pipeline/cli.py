@@ -15,10 +15,13 @@ import logging
 import os
 import sys
 import warnings
+from dataclasses import fields
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from .data import SENTIMENT_SPLITS
 from .errors import TFPipelineError
+from .recipe import Recipe
 
 PROGRESS_MIN_TEXTS = 64  # show a progress bar from this many input texts on
 VARIANT_NAMES = ("hf_tf_pipeline", "tf_pipeline", "tf_pipeline_input_order", "tf_pipeline_xla", "saved_model_strings",
@@ -95,30 +98,49 @@ def build_parser() -> argparse.ArgumentParser:
         help="fine-tune a model on a labelled CSV or JSONL file (Keras fit)",
         description=(
             "Fine-tune with Keras compile/fit on a CSV (header with text,label) or JSONL ({\"text\", \"label\"} per "
-            "line) file. Labels are names or integer ids. Keeps the epoch with the lowest validation loss and writes a "
-            "checkpoint that --model loads, plus metrics.json. Prints the metrics as JSON on stdout."
+            "line) file. Labels are names or integer ids. The defaults are the recipe that built the default model "
+            "(AdamW, 10%% warm-up then linear decay, texts of similar length batched together; docs/training.md). "
+            "Writes a standard HF checkpoint that --model loads, plus metrics.json; prints the metrics as JSON."
         ),
     )
     tune.add_argument("--data", required=True, help="training data, CSV or JSONL")
     tune.add_argument("--output", required=True, help="folder for the fine-tuned checkpoint (e.g. saved_models/NAME)")
     tune.add_argument("--model", help="checkpoint to start from (default: the embedded MiniLM-L6 encoder)")
-    tune.add_argument("--epochs", type=_positive_int, default=4, help="at most this many epochs (default: 4)")
-    tune.add_argument("--batch-size", type=_positive_int, default=16, help="default: 16")
-    tune.add_argument("--learning-rate", type=float, default=5e-5, help="Adam learning rate (default: 5e-5)")
-    tune.add_argument("--max-length", type=_positive_int, default=128, help="truncate texts to this many tokens (default: 128)")
     held_out = tune.add_mutually_exclusive_group()
-    held_out.add_argument("--validation-split", type=float, default=0.1, help="share of --data held out for early stopping (default: 0.1)")
+    held_out.add_argument("--validation-split", type=float, default=0.1, help="share of --data held out for validation (default: 0.1)")
     held_out.add_argument("--validation-data", help="a separate validation file instead of --validation-split")
-    tune.add_argument("--patience", type=_positive_int, default=1, help="epochs without validation improvement before stopping (default: 1)")
-    tune.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    recipe = tune.add_argument_group("recipe (defaults: the default model's)")
+    recipe.add_argument("--epochs", type=_positive_int, default=Recipe.epochs, help="epochs of the classifier (default: %(default)s)")
+    recipe.add_argument("--batch-size", type=_positive_int, default=Recipe.batch_size, help="default: %(default)s")
+    recipe.add_argument("--learning-rate", type=float, default=Recipe.learning_rate, help="peak AdamW learning rate (default: %(default)s)")
+    recipe.add_argument("--warmup", type=float, default=Recipe.warmup, help="share of steps warming up, then linear decay to 0 (default: %(default)s)")
+    recipe.add_argument("--weight-decay", type=float, default=Recipe.weight_decay, help="AdamW weight decay (default: %(default)s)")
+    recipe.add_argument("--label-smoothing", type=float, default=Recipe.label_smoothing, help="default: %(default)s")
+    recipe.add_argument("--max-length", type=_positive_int, default=Recipe.max_length, help="truncate texts to this many tokens (default: %(default)s)")
+    recipe.add_argument("--freeze-embeddings", action=argparse.BooleanOptionalAction, default=Recipe.freeze_embeddings,
+                        help="keep the token embeddings as pretrained (default: %(default)s)")
+    recipe.add_argument("--contrastive-epochs", type=int, default=Recipe.contrastive_epochs,
+                        help="SetFit-style stage first: epochs pulling same-label texts together (default: %(default)s)")
+    recipe.add_argument("--average-last", type=_positive_int, default=Recipe.average_last,
+                        help="keep the mean of the weights at the end of the last N epochs (default: %(default)s)")
+    recipe.add_argument("--patience", type=_positive_int, default=Recipe.patience,
+                        help="early stopping: stop after N epochs without lower validation loss and keep the best epoch "
+                             "(default: off, every epoch runs)")
+    recipe.add_argument("--seed", type=int, default=Recipe.seed, help="random seed (default: %(default)s)")
     tune.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
 
     evaluate = commands.add_parser(
         "evaluate",
         help="accuracy of a model on a labelled CSV or JSONL file",
-        description="Classify a labelled file and print accuracy as JSON. Without --data: the shipped held-out sentiment split.",
+        description=(
+            "Classify a labelled file, or a split of the shipped sentiment set, and print accuracy as JSON. Labels must be "
+            "the model's own label names (or integer ids)."
+        ),
     )
-    evaluate.add_argument("--data", help="labelled CSV or JSONL (default: the shipped held-out sentiment split)")
+    source = evaluate.add_mutually_exclusive_group()
+    source.add_argument("--data", help="labelled CSV or JSONL")
+    source.add_argument("--split", choices=SENTIMENT_SPLITS, default="heldout",
+                        help="a split of the shipped sentiment set (default: heldout; 'evaluation' is the independent set)")
     evaluate.add_argument("--batch-size", type=_positive_int, default=32, help="default: 32")
     _add_model_arguments(evaluate)
 
@@ -302,10 +324,10 @@ def run_walkthrough(args: argparse.Namespace) -> None:
 def run_finetune(args: argparse.Namespace) -> None:
     from .finetune import finetune
 
+    recipe = Recipe(**{item.name: getattr(args, item.name) for item in fields(Recipe)})
     result = finetune(
-        args.data, args.output, model=args.model, epochs=args.epochs, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, max_length=args.max_length, validation_split=args.validation_split,
-        validation_data=args.validation_data, seed=args.seed, patience=args.patience, overwrite=args.overwrite,
+        args.data, args.output, model=args.model, recipe=recipe, validation_split=args.validation_split,
+        validation_data=args.validation_data, overwrite=args.overwrite,
     )
     print(json.dumps(result.metrics()))
 
@@ -315,7 +337,7 @@ def run_evaluate(args: argparse.Namespace) -> None:
     from .finetune import evaluate
     from .pipeline import load_pipeline
 
-    examples = read_labelled(args.data) if args.data else sentiment_set("heldout")
+    examples = read_labelled(args.data) if args.data else sentiment_set(args.split)
     pipe = load_pipeline(args.model, max_length=args.max_length)
     print(json.dumps(evaluate(pipe, examples, batch_size=args.batch_size)))
 

@@ -1,8 +1,11 @@
 """Fine-tune a sequence classifier with Keras ``compile``/``fit`` on a labelled CSV or JSONL file.
 
-The data goes through tf.data (tokenized, shuffled, batched, padded per batch); early
-stopping on validation loss keeps the best epoch's weights. The output folder is a
-checkpoint ``load_pipeline`` loads (config with labels, tokenizer, ``tf_model.h5``) plus
+The data goes through tf.data (tokenized once, shuffled, batched with texts of similar length,
+padded per batch). A :class:`Recipe` holds the settings: AdamW with warm-up and linear decay,
+optional label smoothing, an optional contrastive stage before the classifier is trained
+(same-label sentence pairs pulled together, as SetFit does), averaging of the last epochs'
+weights, or early stopping on validation loss. The output folder is a standard HF checkpoint
+that ``load_pipeline`` loads (config with labels, tokenizer, ``tf_model.h5``) plus
 ``metrics.json``. It is written atomically: built beside the target, then renamed.
 
 Example:
@@ -16,7 +19,7 @@ import json
 import logging
 import os
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -24,8 +27,10 @@ from . import errors
 from .atomic import atomic_folder
 from .checkpoint import load_checkpoint
 from .data import LabelledText, read_labelled
+from .recipe import Recipe
 
 logger = logging.getLogger(__name__)
+LENGTH_BOUNDARIES = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384)  # training batches group texts of similar length
 
 
 @dataclass
@@ -89,21 +94,36 @@ def split_validation(examples: list[LabelledText], fraction: float, seed: int):
 
 def make_dataset(examples, tokenizer, names: Sequence[str], *, max_length: int, batch_size: int,
                  shuffle: bool, seed: int, input_names: Sequence[str]):
-    """tf.data: token ids (tokenized once), shuffled, batched and padded to each batch's longest text."""
+    """tf.data of (token ids, one-hot labels), tokenized once and padded per batch.
+
+    Training data (``shuffle=True``) is reshuffled every epoch and batched with texts of similar
+    length (less padding, faster steps); validation data keeps its order.
+    """
     import tensorflow as tf
 
     encoded = tokenizer([example.text for example in examples], truncation=True, max_length=max_length)
-    labels = [label_id(example.label, names) for example in examples]
+    labels = tf.one_hot([label_id(example.label, names) for example in examples], len(names))
     features = {name: tf.ragged.constant(encoded[name], dtype=tf.int32) for name in input_names}
-    dataset = tf.data.Dataset.from_tensor_slices((features, tf.constant(labels, tf.int32)))
-    if shuffle:
-        dataset = dataset.shuffle(len(examples), seed=seed, reshuffle_each_iteration=True)
+    dataset = tf.data.Dataset.from_tensor_slices((features, labels))
     pad_id = tokenizer.pad_token_id or 0
+    if not shuffle:
+        def pad(features, labels):
+            return {name: value.to_tensor(pad_id if name == "input_ids" else 0) for name, value in features.items()}, labels
 
-    def pad(features, labels):
-        return {name: value.to_tensor(pad_id if name == "input_ids" else 0) for name, value in features.items()}, labels
-
-    return dataset.ragged_batch(batch_size).map(pad).prefetch(tf.data.AUTOTUNE)
+        return dataset.ragged_batch(batch_size).map(pad).prefetch(tf.data.AUTOTUNE)
+    boundaries = [bound for bound in LENGTH_BOUNDARIES if bound < max_length]
+    return (
+        dataset.shuffle(len(examples), seed=seed, reshuffle_each_iteration=True)
+        .map(lambda features, labels: ({name: tf.reshape(ids, [-1]) for name, ids in features.items()}, labels))
+        .bucket_by_sequence_length(
+            lambda features, _: tf.shape(features["input_ids"])[0],
+            bucket_boundaries=[bound + 1 for bound in boundaries],
+            bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+            padding_values=({name: pad_id if name == "input_ids" else 0 for name in input_names}, 0.0),
+        )
+        .shuffle(64, seed=seed, reshuffle_each_iteration=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
 
 def finetune(
@@ -111,82 +131,129 @@ def finetune(
     output: str | os.PathLike,
     *,
     model: str | os.PathLike | None = None,
-    epochs: int = 4,
-    batch_size: int = 16,
-    learning_rate: float = 5e-5,
-    max_length: int = 128,
+    recipe: Recipe | None = None,
     validation_split: float = 0.1,
     validation_data: str | os.PathLike | Sequence[LabelledText] | None = None,
-    seed: int = 0,
-    patience: int = 1,
     overwrite: bool = False,
     progress: bool = True,
+    **settings,
 ) -> FinetuneResult:
-    """Fine-tune ``model`` (default: the embedded encoder) on ``data`` and save the best epoch to ``output``.
+    """Fine-tune ``model`` (default: the embedded encoder) on ``data`` and save it to ``output``.
 
     ``data``/``validation_data``: CSV or JSONL files with ``text`` and ``label`` columns
-    (label names, or integer ids), or lists of :class:`LabelledText`.
+    (label names, or integer ids), or lists of :class:`LabelledText`. ``recipe`` (default:
+    :class:`Recipe`) holds the training settings; keyword ``settings`` override single fields,
+    e.g. ``epochs=2``.
+
+    Example:
+        >>> finetune("reviews.csv", "saved_models/reviews", learning_rate=3e-5)
     """
     import tf_keras as keras
 
     from .checkpoint import default_encoder_dir
     from .pipeline import TextClassificationPipeline
 
+    recipe = _with_settings(recipe or Recipe(), settings)
     output = Path(output)
     _check_output(output, overwrite)
     train = read_labelled(data) if isinstance(data, (str, os.PathLike)) else list(data)
     if validation_data is not None:
         validation = read_labelled(validation_data) if isinstance(validation_data, (str, os.PathLike)) else list(validation_data)
     else:
-        train, validation = split_validation(train, validation_split, seed)
+        train, validation = split_validation(train, validation_split, recipe.seed)
     labels = label_names(train, validation)
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(recipe.seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", errors.UntrainedHeadWarning)  # a new head is the point here
         checkpoint = load_checkpoint(model if model is not None else default_encoder_dir(), id2label=labels)
-    pipe = TextClassificationPipeline(checkpoint, max_length=min(max_length, _limit(checkpoint)))
-    datasets = [
-        make_dataset(examples, pipe.tokenizer, labels, max_length=pipe.max_length, batch_size=batch_size,
-                     shuffle=shuffle, seed=seed, input_names=pipe.input_names)
+    pipe = TextClassificationPipeline(checkpoint, max_length=min(recipe.max_length, _limit(checkpoint)))
+    train_set, validation_set = (
+        make_dataset(examples, pipe.tokenizer, labels, max_length=pipe.max_length, batch_size=recipe.batch_size,
+                     shuffle=shuffle, seed=recipe.seed, input_names=pipe.input_names)
         for examples, shuffle in ((train, True), (validation, False))
-    ]
-    tf_model = pipe.model
-    tf_model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
     )
-    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
-    history = tf_model.fit(
-        datasets[0], validation_data=datasets[1], epochs=epochs, verbose=0,
-        callbacks=[stopper, EpochProgress(epochs, progress)],
-    )
-    epochs_run = [
-        {"epoch": index + 1, **{key: float(values[index]) for key, values in history.history.items()}}
-        for index in range(len(history.history["loss"]))
-    ]
+    steps = sum(1 for _ in train_set)
+    getattr(pipe.model, pipe.model.base_model_prefix).embeddings.trainable = not recipe.freeze_embeddings
+    if recipe.contrastive_epochs:
+        contrastive_tune(pipe.model, train_set, recipe, steps, progress)
+    history, best_epoch = _fit(pipe.model, train_set, validation_set, recipe, steps, progress)
     result = FinetuneResult(
-        output=str(output), labels=labels, best_epoch=stopper.best_epoch + 1, history=epochs_run,
+        output=str(output), labels=labels, best_epoch=best_epoch, history=history,
         train_size=len(train), validation_size=len(validation), source=checkpoint.source,
-        settings=dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                      max_length=pipe.max_length, seed=seed, patience=patience),
-        pipeline=pipe,
+        settings={**asdict(recipe), "max_length": pipe.max_length}, pipeline=pipe,
     )
     save_checkpoint(pipe, output, result, overwrite=overwrite)
     return result
 
 
+def _with_settings(recipe: Recipe, settings: dict) -> Recipe:
+    unknown = sorted(set(settings) - {item.name for item in fields(Recipe)})
+    if unknown:
+        raise errors.InvalidInputError(f"Unknown fine-tuning setting(s): {', '.join(unknown)}.")
+    return replace(recipe, **settings).check()
+
+
+def _optimizer(recipe: Recipe, total_steps: int):
+    """AdamW whose learning rate rises linearly over the warm-up steps, then falls linearly to 0."""
+    import tf_keras as keras
+
+    warmup = max(1, round(recipe.warmup * total_steps)) if recipe.warmup else 0
+    schedule = WarmupLinearDecay(recipe.learning_rate, warmup, max(total_steps, warmup + 1))
+    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=recipe.weight_decay)
+    optimizer.exclude_from_weight_decay(var_names=["bias", "LayerNorm", "layer_norm"])
+    return optimizer
+
+
+def _fit(model, train_set, validation_set, recipe: Recipe, steps: int, progress: bool):
+    """Keras ``fit`` of the whole classifier; returns (history per epoch, the epoch whose weights were kept)."""
+    import tf_keras as keras
+
+    model.compile(
+        optimizer=_optimizer(recipe, steps * recipe.epochs),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=recipe.label_smoothing),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
+    callbacks = [EpochProgress(recipe.epochs, progress, steps)]
+    if recipe.patience is not None:
+        stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=recipe.patience, restore_best_weights=True)
+        callbacks.append(stopper)
+    else:
+        averager = WeightAverage(recipe.epochs, recipe.average_last)
+        callbacks.append(averager)
+    fitted = model.fit(train_set, validation_data=validation_set, epochs=recipe.epochs, verbose=0, callbacks=callbacks)
+    history = [
+        {"epoch": index + 1, **{key: float(values[index]) for key, values in fitted.history.items()}}
+        for index in range(len(fitted.history["loss"]))
+    ]
+    best_epoch = stopper.best_epoch + 1 if recipe.patience is not None else len(history)
+    return history, best_epoch
+
+
 def evaluate(pipe, examples: Sequence[LabelledText], *, batch_size: int = 32) -> dict:
     """Accuracy of ``pipe`` on labelled examples (labels compared as names, or ids as ``LABEL_i``).
+
+    A label the model does not have is an error naming it and where it first appears.
 
     Example:
         >>> evaluate(load_pipeline(), sentiment_set("heldout"))["accuracy"]
     """
+    expected = [_expected_label(example, pipe.labels) for example in examples]
     predicted = pipe([example.text for example in examples], batch_size=batch_size)
-    expected = [pipe.labels[example.label] if isinstance(example.label, int) else str(example.label)
-                for example in examples]
     correct = sum(guess["label"] == truth for guess, truth in zip(predicted, expected))
     return {"accuracy": correct / len(examples), "correct": correct, "total": len(examples)}
+
+
+def _expected_label(example: LabelledText, labels: Sequence[str]) -> str:
+    if isinstance(example.label, int):
+        if 0 <= example.label < len(labels):
+            return labels[example.label]
+    elif str(example.label) in labels:
+        return str(example.label)
+    where = f"{example.source}: " if example.source else ""
+    raise errors.InvalidInputError(
+        f"{where}label {example.label!r} is not one of the model's labels ({', '.join(labels)}); "
+        "relabel the data with the model's label names or ids."
+    )
 
 
 def _limit(checkpoint) -> int:
@@ -208,7 +275,7 @@ def save_checkpoint(pipe, output: Path, result: FinetuneResult, *, overwrite: bo
         (staging / "metrics.json").write_text(json.dumps(result.metrics(), indent=2) + "\n")
 
 
-def EpochProgress(epochs: int, enabled: bool):
+def EpochProgress(epochs: int, enabled: bool, steps: int | None = None):
     """A Keras callback: a tqdm bar per epoch on stderr and one log line per epoch."""
     import sys
 
@@ -217,7 +284,7 @@ def EpochProgress(epochs: int, enabled: bool):
 
     class Callback(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
-            self.bar = tqdm(total=self.params.get("steps"), desc=f"epoch {epoch + 1}/{epochs}", unit="batch",
+            self.bar = tqdm(total=steps or self.params.get("steps"), desc=f"epoch {epoch + 1}/{epochs}", unit="batch",
                             file=sys.stderr, disable=not enabled or None, leave=False)
 
         def on_train_batch_end(self, batch, logs=None):
@@ -229,3 +296,78 @@ def EpochProgress(epochs: int, enabled: bool):
             logger.info("epoch %d/%d: %s", epoch + 1, epochs, summary)
 
     return Callback()
+
+
+def WarmupLinearDecay(peak: float, warmup_steps: int, total_steps: int):
+    """A Keras learning-rate schedule: 0 → ``peak`` over ``warmup_steps``, then linearly to 0 at ``total_steps``."""
+    import tensorflow as tf
+    import tf_keras as keras
+
+    class Schedule(keras.optimizers.schedules.LearningRateSchedule):
+        def __call__(self, step):
+            step = tf.cast(step, tf.float32)
+            rising = step / max(warmup_steps, 1)
+            falling = (total_steps - step) / max(total_steps - warmup_steps, 1)
+            return peak * tf.clip_by_value(tf.minimum(rising, falling) if warmup_steps else falling, 0.0, 1.0)
+
+        def get_config(self):
+            return {"peak": peak, "warmup_steps": warmup_steps, "total_steps": total_steps}
+
+    return Schedule()
+
+
+def WeightAverage(epochs: int, last: int):
+    """A Keras callback: at the end of training, the model holds the mean of its weights at the
+    ends of the last ``last`` epochs (``last=1``: the final weights, unchanged)."""
+    import numpy as np
+    import tf_keras as keras
+
+    class Callback(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.total, self.count = None, 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            if last > 1 and epoch >= epochs - last:
+                weights = self.model.get_weights()
+                self.total = weights if self.total is None else [a + b for a, b in zip(self.total, weights)]
+                self.count += 1
+
+        def on_train_end(self, logs=None):
+            if self.count > 1:
+                self.model.set_weights([np.asarray(total) / self.count for total in self.total])
+
+    return Callback()
+
+
+def contrastive_tune(model, dataset, recipe: Recipe, steps: int, progress: bool = True) -> None:
+    """Stage 1 of the SetFit recipe, on the encoder inside ``model``: within each batch, the cosine
+    similarity of two texts' mean-pooled embeddings is pulled towards 1 for the same label and 0
+    for different labels (every pair of the batch counts). The classifier is trained afterwards.
+    """
+    import sys
+
+    import tensorflow as tf
+    from tqdm import tqdm
+
+    encoder = getattr(model, model.base_model_prefix)
+    optimizer = _optimizer(recipe, steps * recipe.contrastive_epochs)
+
+    @tf.function(reduce_retracing=True)
+    def train_step(features, labels):
+        with tf.GradientTape() as tape:
+            hidden = encoder(**features, training=True)[0]
+            mask = tf.cast(features["attention_mask"], hidden.dtype)[..., None]
+            embeddings = tf.math.l2_normalize(tf.reduce_sum(hidden * mask, 1) / tf.reduce_sum(mask, 1), axis=-1)
+            similarity = tf.matmul(embeddings, embeddings, transpose_b=True)
+            target = tf.matmul(labels, labels, transpose_b=True)
+            off_diagonal = 1.0 - tf.eye(tf.shape(labels)[0])
+            loss = tf.reduce_sum(off_diagonal * tf.square(similarity - target)) / tf.maximum(tf.reduce_sum(off_diagonal), 1.0)
+        gradients = tape.gradient(loss, encoder.trainable_variables)  # the pooler gets None: unused here
+        optimizer.apply_gradients((g, v) for g, v in zip(gradients, encoder.trainable_variables) if g is not None)
+        return loss
+
+    for epoch in range(recipe.contrastive_epochs):
+        bar = tqdm(dataset, total=steps, desc=f"contrastive {epoch + 1}/{recipe.contrastive_epochs}", unit="batch",
+                   file=sys.stderr, disable=not progress or None, leave=False)
+        losses = [float(train_step(features, labels)) for features, labels in bar]
+        logger.info("contrastive epoch %d/%d: loss %.4f", epoch + 1, recipe.contrastive_epochs, sum(losses) / len(losses))

@@ -32,7 +32,8 @@ def tuned(tiny_checkpoint, tmp_path_factory):
     folder, _, _ = tiny_checkpoint("distilbert", num_labels=2)
     output = tmp_path_factory.mktemp("tuned") / "model"
     result = finetune(synthetic(240, seed=1), output, model=folder, epochs=6, batch_size=16,
-                      learning_rate=2e-3, max_length=32, seed=0, patience=2, progress=False)
+                      learning_rate=2e-3, max_length=32, seed=0, patience=2, progress=False,
+                      freeze_embeddings=False)  # a random tiny model must learn its embeddings
     return result, output
 
 
@@ -130,10 +131,17 @@ def test_evaluate_refuses_labels_the_model_does_not_have(tuned, tmp_path):
     (dict(epochs=0), "epochs must be a positive integer"),
     (dict(learning_rate=-1.0), "learning_rate is out of range"),
     (dict(label_smoothing=1.5), "label_smoothing is out of range"),
-    (dict(average_last=5, epochs=2), "average_last .* cannot exceed epochs"),
-    (dict(average_last=2, patience=1), "exclude each other"),
+    (dict(weight_average=1.0), "weight_average is out of range"),
+    (dict(weight_average=0.99, patience=1), "exclude each other"),
     (dict(learning_rat=1e-4), "Unknown fine-tuning setting"),
 ])
 def test_bad_recipe_settings(tmp_path, settings, message):
     with pytest.raises(InvalidInputError, match=message):
         finetune(synthetic(10, 0), tmp_path / "out", model="unused", **settings)
+
+
+def test_frozen_layers_must_leave_one_trainable(tiny_checkpoint, tmp_path):
+    folder, _, _ = tiny_checkpoint("distilbert", num_labels=2)
+    with pytest.raises(InvalidInputError, match="frozen_layers=9, but this distilbert model has 2 layers"):
+        finetune(synthetic(20, 0), tmp_path / "out", model=folder, frozen_layers=9, progress=False)
+    assert not (tmp_path / "out").exists()

@@ -48,6 +48,10 @@ def test_tf_serving_layout_and_versions(sentiment_export, tiny_checkpoint, tmp_p
     assert json.loads((second / "assets.extra" / "tf_pipeline.json").read_text())["max_length"] == 32
     assert sorted(p.name for p in base.iterdir()) == ["1", "2"]  # nothing half-written left behind
     assert oct((second).stat().st_mode & 0o777) != oct(0o700)
+    (tmp_path / "a-file").write_text("not a folder")
+    for blocked in (tmp_path / "a-file", tmp_path / "a-file" / "below"):
+        with pytest.raises(ValueError, match="a-file is a file; the export needs a folder"):
+            export_saved_model(pipe, blocked)
 
 
 def test_metadata_and_warmup_requests(default_pipe, sentiment_export):

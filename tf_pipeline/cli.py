@@ -119,10 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     recipe.add_argument("--max-length", type=_positive_int, default=Recipe.max_length, help="truncate texts to this many tokens (default: %(default)s)")
     recipe.add_argument("--freeze-embeddings", action=argparse.BooleanOptionalAction, default=Recipe.freeze_embeddings,
                         help="keep the token embeddings as pretrained (default: %(default)s)")
+    recipe.add_argument("--frozen-layers", type=int, default=Recipe.frozen_layers,
+                        help="keep this many of the lowest encoder layers as pretrained (default: %(default)s)")
     recipe.add_argument("--contrastive-epochs", type=int, default=Recipe.contrastive_epochs,
                         help="SetFit-style stage first: epochs pulling same-label texts together (default: %(default)s)")
-    recipe.add_argument("--average-last", type=_positive_int, default=Recipe.average_last,
-                        help="keep the mean of the weights at the end of the last N epochs (default: %(default)s)")
+    recipe.add_argument("--weight-average", type=float, default=Recipe.weight_average,
+                        help="keep a moving average of the weights with this momentum, e.g. 0.99 (default: %(default)s = off)")
     recipe.add_argument("--patience", type=_positive_int, default=Recipe.patience,
                         help="early stopping: stop after N epochs without lower validation loss and keep the best epoch "
                              "(default: off, every epoch runs)")

@@ -24,36 +24,37 @@ class Recipe:
         >>> finetune("reviews.csv", "saved_models/reviews", recipe=Recipe(epochs=2, label_smoothing=0.0))
     """
 
-    epochs: int = 3
+    epochs: int = 2
     batch_size: int = 32
     learning_rate: float = 5e-5
     warmup: float = 0.1  # share of the steps with a linearly rising learning rate; then linear decay to 0
     weight_decay: float = 0.01  # AdamW, not applied to biases and LayerNorm
     label_smoothing: float = 0.0
     max_length: int = 128
-    freeze_embeddings: bool = False  # keep the token embeddings as pretrained (unseen words stay aligned)
+    freeze_embeddings: bool = True  # keep the token embeddings as pretrained (unseen words stay aligned)
+    frozen_layers: int = 0  # also keep this many of the lowest encoder layers as pretrained (faster steps)
     contrastive_epochs: int = 0  # SetFit-style stage 1: same-label pairs pulled together, others apart
-    average_last: int = 1  # average the weights at the end of the last N epochs (1: keep the last)
+    weight_average: float = 0.0  # keep an exponential moving average of the weights with this momentum (0: off)
     patience: int | None = None  # early stopping on validation loss (None: run every epoch)
     seed: int = 0
 
     def check(self) -> "Recipe":
         """The recipe itself, or :class:`InvalidInputError` naming the bad setting."""
-        positive = ("epochs", "batch_size", "max_length", "average_last")
+        positive = ("epochs", "batch_size", "max_length")
         for name in positive:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise errors.InvalidInputError(f"{name} must be a positive integer, got {value!r}.")
-        if self.average_last > self.epochs:
-            raise errors.InvalidInputError(f"average_last ({self.average_last}) cannot exceed epochs ({self.epochs}).")
-        if self.patience is not None and self.average_last > 1:
+        if self.patience is not None and self.weight_average:
             raise errors.InvalidInputError("Early stopping (patience) and weight averaging exclude each other.")
         checks = {
             "learning_rate": 0 < self.learning_rate < 1,
             "warmup": 0 <= self.warmup < 1,
             "weight_decay": 0 <= self.weight_decay < 1,
             "label_smoothing": 0 <= self.label_smoothing < 1,
+            "weight_average": 0 <= self.weight_average < 1,
             "contrastive_epochs": isinstance(self.contrastive_epochs, int) and self.contrastive_epochs >= 0,
+            "frozen_layers": isinstance(self.frozen_layers, int) and self.frozen_layers >= 0,
             "patience": self.patience is None or (isinstance(self.patience, int) and self.patience >= 1),
         }
         for name, ok in checks.items():

@@ -110,6 +110,9 @@ def export_saved_model(
     with ``overwrite=True``. ``max_length`` (default: the pipeline's) truncates in the graph.
     """
     base = Path(base_dir)
+    blocking = next((folder for folder in (base, *base.parents) if folder.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise errors.InvalidInputError(f"{blocking} is a file; the export needs a folder there (e.g. saved_models/NAME).")
     version = next_version(base) if version is None else version
     if not is_positive_int(version):
         raise errors.InvalidInputError(f"version must be a positive integer, got {version!r}.")

@@ -36,6 +36,7 @@ VARIANTS = {
     "2 epochs": replace(BASE, epochs=2),
     "2 epochs; frozen embeddings": replace(BASE, epochs=2, freeze_embeddings=True),
     "2 epochs; frozen embeddings; max length 64": replace(BASE, epochs=2, freeze_embeddings=True, max_length=64),
+    "2 epochs; frozen embeddings; lr 1e-4": replace(BASE, epochs=2, freeze_embeddings=True, learning_rate=1e-4),
     "2 epochs; frozen embeddings + 2 layers": replace(BASE, epochs=2, freeze_embeddings=True, frozen_layers=2),
     "2 epochs; frozen embeddings + 2 layers; lr 1e-4": replace(BASE, epochs=2, freeze_embeddings=True, frozen_layers=2,
                                                               learning_rate=1e-4),

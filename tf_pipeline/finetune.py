@@ -221,7 +221,7 @@ def _optimizer(recipe: Recipe, total_steps: int):
     schedule = WarmupLinearDecay(recipe.learning_rate, warmup, max(total_steps, warmup + 1))
     averaging = dict(use_ema=True, ema_momentum=recipe.weight_average) if recipe.weight_average else {}
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=recipe.weight_decay, jit_compile=False,
-                                       **averaging)  # XLA-compiled updates: 1.8x slower steps on CPU
+                                       **averaging)  # XLA-compiled updates are slower on CPU (docs/training.md)
     optimizer.exclude_from_weight_decay(var_names=["bias", "LayerNorm", "layer_norm"])
     return optimizer
 

@@ -119,11 +119,12 @@ def test_one_label_and_unseen_validation_label(tmp_path):
 def test_evaluate_refuses_labels_the_model_does_not_have(tuned, tmp_path):
     result, _ = tuned
     data = tmp_path / "maybe.jsonl"
-    data.write_text(json.dumps({"text": "great film", "label": "pos"}) + "\n"
-                    + json.dumps({"text": "hard to say", "label": "MAYBE"}) + "\n")
-    with pytest.raises(InvalidInputError, match=r"maybe.jsonl line 2: label 'MAYBE' is not one of the model's labels \(neg, pos\)"):
+    rows = [("great film", "pos"), ("hard to say", "MAYBE"), ("who knows", "UNSURE"), ("still unsure", "MAYBE")]
+    data.write_text("".join(json.dumps({"text": text, "label": label}) + "\n" for text, label in rows))
+    with pytest.raises(InvalidInputError, match=r"does not have \(neg, pos\): 'MAYBE' first at .*maybe.jsonl line 2; "
+                                                 r"'UNSURE' first at .*maybe.jsonl line 3\."):
         evaluate(result.pipeline, read_labelled(data))
-    with pytest.raises(InvalidInputError, match="label 5 is not one of"):
+    with pytest.raises(InvalidInputError, match="does not have .*: 5 first at an example"):
         evaluate(result.pipeline, [LabelledText("fine", 5)])
 
 

@@ -253,28 +253,32 @@ def _fit(model, train_set, validation_set, recipe: Recipe, steps: int, progress:
 def evaluate(pipe, examples: Sequence[LabelledText], *, batch_size: int = 32) -> dict:
     """Accuracy of ``pipe`` on labelled examples (labels compared as names, or ids as ``LABEL_i``).
 
-    A label the model does not have is an error naming it and where it first appears.
+    Labels the model does not have are an error naming each and where it first appears.
 
     Example:
         >>> evaluate(load_pipeline(), sentiment_set("heldout"))["accuracy"]
     """
-    expected = [_expected_label(example, pipe.labels) for example in examples]
+    expected = [_label_name(example.label, pipe.labels) for example in examples]
+    unknown = {}
+    for example, name in zip(examples, expected):
+        if name is None:
+            unknown.setdefault(example.label, example.source or "an example")
+    if unknown:
+        listed = "; ".join(f"{label!r} first at {where}" for label, where in unknown.items())
+        raise errors.InvalidInputError(
+            f"Labels the model does not have ({', '.join(pipe.labels)}): {listed}. "
+            "Relabel the data with the model's label names or ids."
+        )
     predicted = pipe([example.text for example in examples], batch_size=batch_size)
     correct = sum(guess["label"] == truth for guess, truth in zip(predicted, expected))
     return {"accuracy": correct / len(examples), "correct": correct, "total": len(examples)}
 
 
-def _expected_label(example: LabelledText, labels: Sequence[str]) -> str:
-    if isinstance(example.label, int):
-        if 0 <= example.label < len(labels):
-            return labels[example.label]
-    elif str(example.label) in labels:
-        return str(example.label)
-    where = f"{example.source}: " if example.source else ""
-    raise errors.InvalidInputError(
-        f"{where}label {example.label!r} is not one of the model's labels ({', '.join(labels)}); "
-        "relabel the data with the model's label names or ids."
-    )
+def _label_name(label: str | int, labels: Sequence[str]) -> str | None:
+    """The model's name for a data label (a name, or an id), or None if it has no such label."""
+    if isinstance(label, int):
+        return labels[label] if 0 <= label < len(labels) else None
+    return str(label) if str(label) in labels else None
 
 
 def _limit(checkpoint) -> int:

@@ -1,10 +1,13 @@
 """List the ops tensorflow-text registers, for the SavedModel op audit.
 
-TF Serving links the ops of tensorflow-text 2.20, not 2.21, so the list is made with 2.20
-in a venv of its own (it needs tensorflow 2.20 beside it):
+TF Serving links tensorflow-text 2.20 from release 2.20 on, and 2.12.1 in releases 2.12 – 2.19
+(tensorflow/serving's workspace.bzl), so each list is made in a venv of its own with the matching
+tensorflow beside it:
 
     python3 -m venv /tmp/tft220 && /tmp/tft220/bin/pip install "tensorflow==2.20.*" "tensorflow-text==2.20.*"
     /tmp/tft220/bin/python scripts/list_tf_text_ops.py > tf_pipeline/tf_text_2_20_ops.txt
+    python3 -m venv /tmp/tft212 && /tmp/tft212/bin/pip install "tensorflow==2.12.*" "tensorflow-text==2.12.1"
+    /tmp/tft212/bin/python scripts/list_tf_text_ops.py > tf_pipeline/tf_text_2_12_ops.txt
 """
 
 import tensorflow as tf

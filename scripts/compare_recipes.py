@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from tf_pipeline.data import sentiment_set  # noqa: E402
-from tf_pipeline.finetune import Recipe  # noqa: E402
+from tf_pipeline.recipe import Recipe  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = Recipe(epochs=1, learning_rate=5e-5, warmup=0.1, max_length=128, freeze_embeddings=False)  # one epoch fits the 5-minute build

@@ -1,4 +1,4 @@
-"""Build the shipped sentiment set (tf_pipeline/sentiment/*.jsonl) from the hand-written sources in data/.
+"""Build the shipped sentiment set (tf_pipeline/training/sentiment/*.jsonl) from the hand-written sources in data/.
 
 Every sentence was written by hand for this project; none comes from a public dataset or site.
 Source files hold lines "+ text" (POSITIVE) and "- text" (NEGATIVE); "# name" lines name the
@@ -92,7 +92,7 @@ def deduplicate_and_balance(splits: dict[str, list[dict]]) -> dict[str, list[dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Build the shipped sentiment splits from data/.")
-    parser.add_argument("--output", default=str(ROOT / "tf_pipeline" / "sentiment"), help="default: tf_pipeline/sentiment")
+    parser.add_argument("--output", default=str(ROOT / "tf_pipeline" / "training" / "sentiment"), help="default: tf_pipeline/training/sentiment")
     out = Path(parser.parse_args().output)
     out.mkdir(parents=True, exist_ok=True)
     for name, examples in deduplicate_and_balance(gather()).items():

@@ -20,8 +20,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from tf_pipeline.data import sentiment_set  # noqa: E402
-from tf_pipeline.recipe import Recipe  # noqa: E402
+from tf_pipeline.training.data import sentiment_set  # noqa: E402
+from tf_pipeline.training.recipe import Recipe  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = Recipe(epochs=1, learning_rate=5e-5, warmup=0.1, max_length=128, freeze_embeddings=False)  # one epoch fits the 5-minute build
@@ -48,7 +48,8 @@ REFERENCES = ("frozen encoder; mean pooling; logistic head", "mean-pooled head; 
 
 
 def run_recipe(recipe: Recipe, train, validation, folder: Path) -> dict:
-    from tf_pipeline.finetune import evaluate, finetune
+    from tf_pipeline.training.evaluate import evaluate
+    from tf_pipeline.training.finetune import finetune
 
     start = time.perf_counter()
     result = finetune(train, folder, recipe=recipe, validation_data=validation, overwrite=True, progress=False)
@@ -75,8 +76,9 @@ def run_reference(name: str, train, validation, seed: int) -> dict:
     import tensorflow as tf
     import tf_keras as keras
 
-    from tf_pipeline.checkpoint import default_encoder_dir, load_checkpoint
-    from tf_pipeline.finetune import _fit, make_dataset
+    from tf_pipeline.checkpoints.loading import load_checkpoint
+    from tf_pipeline.checkpoints.locations import default_encoder_dir
+    from tf_pipeline.training.finetune import _fit, make_dataset
 
     keras.utils.set_random_seed(seed)
     start = time.perf_counter()

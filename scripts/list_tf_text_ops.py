@@ -5,9 +5,9 @@ TF Serving links tensorflow-text 2.20 from release 2.20 on, and 2.12.1 in releas
 tensorflow beside it:
 
     python3 -m venv /tmp/tft220 && /tmp/tft220/bin/pip install "tensorflow==2.20.*" "tensorflow-text==2.20.*"
-    /tmp/tft220/bin/python scripts/list_tf_text_ops.py > tf_pipeline/tf_text_2_20_ops.txt
+    /tmp/tft220/bin/python scripts/list_tf_text_ops.py > tf_pipeline/export/tf_text_2_20_ops.txt
     python3 -m venv /tmp/tft212 && /tmp/tft212/bin/pip install "tensorflow==2.12.*" "tensorflow-text==2.12.1"
-    /tmp/tft212/bin/python scripts/list_tf_text_ops.py > tf_pipeline/tf_text_2_12_ops.txt
+    /tmp/tft212/bin/python scripts/list_tf_text_ops.py > tf_pipeline/export/tf_text_2_12_ops.txt
 """
 
 import tensorflow as tf

@@ -4,7 +4,7 @@ Runs in its own venv with torch (never the project's: torch beside TensorFlow cr
 
     bash scripts/make_golden.sh
 
-Writes tests/golden/minilm_seed.npz with the seed sentences' input_ids, attention_mask
+Writes tests/checkpoints/golden/minilm_seed.npz with the seed sentences' input_ids, attention_mask
 and PyTorch's last_hidden_state, which tests/test_reference.py compares TFAutoModel against.
 """
 
@@ -43,4 +43,4 @@ def main(output: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parents[1] / "tests/golden/minilm_seed.npz")
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parents[1] / "tests/checkpoints/golden/minilm_seed.npz")

@@ -23,7 +23,8 @@ def run(*args, input=None, env=None):
 def test_help_explains_every_command():
     result = run("--help")
     assert result.returncode == 0
-    assert "predict" in result.stdout and "walkthrough" in result.stdout
+    for command in ("predict", "walkthrough", "build-default", "export", "verify", "convert"):
+        assert command in result.stdout
     predict_help = run("predict", "--help").stdout
     for option in ("--input", "--top-k", "--batch-size", "--max-length", "--model"):
         assert option in predict_help
@@ -117,3 +118,13 @@ def test_bench_refuses_batch_sizes_below_one():
     for sizes in ("1,0", "8,-2", "a,b"):
         result = run("bench", "--batch-sizes", sizes)
         assert result.returncode == 2 and "--batch-sizes" in result.stderr, (sizes, result.stderr)
+
+
+def test_build_default_reports_the_built_model_without_rebuilding_it(default_pipe):
+    metrics = json.loads((Path(default_pipe.source) / "metrics.json").read_text())
+    done = run("build-default")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["folder"] == default_pipe.source
+    assert report["heldout"] == metrics["heldout"]["accuracy"] and report["build_seconds"] == metrics["build_seconds"]
+    assert "Building" not in done.stderr

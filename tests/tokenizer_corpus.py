@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 
-from tf_pipeline.data import sentiment_set
+from tf_pipeline.training.data import sentiment_set
 
 PIECES = [
     "Café", "déjà vu", "naïve", "résumé", "Ångström", "Straße", "façade", "coöperate", "Ñandú", "Việt Nam",

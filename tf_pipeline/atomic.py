@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from . import errors
+from tf_pipeline import errors
 
 
 @contextlib.contextmanager

@@ -19,13 +19,14 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from .data import SENTIMENT_SPLITS
-from .errors import TFPipelineError
-from .recipe import Recipe
+from tf_pipeline.training.data import SENTIMENT_SPLITS
+from tf_pipeline.errors import TFPipelineError
+from tf_pipeline.training.recipe import Recipe
 
 PROGRESS_MIN_TEXTS = 64  # show a progress bar from this many input texts on
+CALIBRATION_TEXTS = 200  # int8 calibration texts from the shipped set, unless --calibration-data
 VARIANT_NAMES = ("hf_tf_pipeline", "tf_pipeline", "tf_pipeline_input_order", "tf_pipeline_xla", "saved_model_strings",
-                 "saved_model_ids", "tflite_float32", "tflite_dynamic_int8")  # tf_pipeline.bench.VARIANTS, without importing TF
+                 "saved_model_ids", "tflite_float32", "tflite_dynamic_int8")  # benchmark.run.VARIANTS, without importing TF
 
 
 def _top_k(value: str) -> int | str:
@@ -47,10 +48,11 @@ def _positive_ints(value: str) -> list[int]:
     return [_positive_int(part.strip()) for part in value.split(",") if part.strip()] or [_positive_int(value)]
 
 
-def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_model_arguments(parser: argparse.ArgumentParser, exports: bool = False) -> None:
     parser.add_argument(
         "--model",
-        help="hub id or local checkpoint folder (default: the embedded sentiment model)",
+        help="hub id or local checkpoint folder (default: the embedded sentiment model)"
+             + ("; or a SavedModel export folder or a .tflite file, which need no checkpoint" if exports else ""),
     )
     parser.add_argument(
         "--max-length", type=_positive_int, help="truncate texts to this many tokens (default: the model's limit)"
@@ -88,10 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument(
         "--xla", action="store_true",
-        help="compile with XLA (fixed length buckets, up to 39 shapes): measured no faster than the default "
-             "graph on 2 cores, after 12-18 s of compiling (see the README's benchmark)",
+        help="compile with XLA (fixed length buckets, up to 39 shapes); measured no faster than the default "
+             "graph on 2 cores, after seconds of compiling (docs/benchmark.md)",
     )
-    _add_model_arguments(predict)
+    _add_model_arguments(predict, exports=True)
 
     tune = commands.add_parser(
         "finetune",
@@ -144,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--split", choices=SENTIMENT_SPLITS, default="heldout",
                         help="a split of the shipped sentiment set (default: heldout; 'evaluation' is the independent set)")
     evaluate.add_argument("--batch-size", type=_positive_int, default=32, help="default: 32")
-    _add_model_arguments(evaluate)
+    _add_model_arguments(evaluate, exports=True)
 
     export = commands.add_parser(
         "export",
@@ -166,13 +168,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="load an export as TF Serving does and compare it with the eager pipeline",
         description=(
             "In a fresh process that never imports transformers, load EXPORT_DIR with the TF1 session loader and "
-            "the serve tag, audit its ops (core TensorFlow and tensorflow-text 2.20 only, which TF Serving links), "
-            "run every signature and compare with the eager pipeline: labels equal, probabilities within 1e-5. "
+            "the serve tag, audit its ops (core TensorFlow and tensorflow-text only) and say which TF Serving "
+            "releases can load it (2.12-2.19 link tensorflow-text 2.12.1, 2.20 on link 2.20), run every signature "
+            "and compare with the eager pipeline on the source checkpoint (labels equal, probabilities within 1e-5) "
+            "or, once that is gone, with the export's own predict_ids on its carried tokenizer's ids. "
             "Also runs saved_model_cli show --all. Exit code 1 if a check fails."
         ),
     )
-    verify.add_argument("export_dir", help="a version folder, e.g. saved_models/sentiment/1")
-    verify.add_argument("--model", help="checkpoint to compare with (default: the export's source, from its metadata)")
+    verify.add_argument("export_dir", help="a version folder, e.g. saved_models/sentiment/1 (or the base folder: its latest)")
+    verify.add_argument("--model", help="checkpoint to compare with (default: the export's source, if it still exists)")
+    verify.add_argument("--tf-serving", metavar="VERSION",
+                        help="fail unless this TF Serving release (e.g. 2.15) can load the export")
+
+    build = commands.add_parser(
+        "build-default",
+        help="build the embedded default model now (otherwise the first use builds it)",
+        description=(
+            "Fine-tune the shipped MiniLM-L6 encoder on the shipped sentiment set with the default recipe (about "
+            "5 minutes on 2 cores, seeded) and cache it; prints the folder and its accuracy. Does nothing if it is "
+            "already built, unless --rebuild."
+        ),
+    )
+    build.add_argument("--rebuild", action="store_true", help="build again even if it is already there")
 
     config = commands.add_parser(
         "serving-config",
@@ -189,15 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
         "convert",
         help="convert to TFLite (ids or strings in), quantized or not, and report agreement and accuracy",
         description=(
-            "Convert a checkpoint (--model) or the checkpoint behind an export (--saved-model) to a .tflite file "
-            "that takes token ids or raw text (--flavour), with dynamic batch and length, plus OUTPUT.json metadata. "
+            "Convert a checkpoint (--model) or a SavedModel export (--saved-model, no checkpoint needed) to one "
+            ".tflite file that takes token ids or raw text (--flavour), with dynamic batch and length, and carries "
+            "its labels, metadata and tokenizer (a zip appended to the flatbuffer: unzip -l OUTPUT lists them). "
             "Prints a report (size, top-1 agreement and largest probability difference with the TF pipeline on the "
             "held-out texts, and accuracy when their labels are the model's) and writes it to OUTPUT.report.json."
         ),
     )
     source = convert.add_mutually_exclusive_group()
     source.add_argument("--model", help="checkpoint folder or hub id (default: the embedded sentiment model)")
-    source.add_argument("--saved-model", help="an export version folder; its source checkpoint is converted")
+    source.add_argument("--saved-model", help="a SavedModel export (version or base folder), converted on its own")
     convert.add_argument("--output", required=True, help="the .tflite file to write")
     convert.add_argument("--quantize", choices=["none", "float16", "dynamic-int8", "int8"], default="none",
                          help="weights (and for int8 activations) precision (default: none = float32)")
@@ -267,7 +285,7 @@ def _quiet_tensorflow(verbose: bool) -> None:
 
 
 def _read_texts(args: argparse.Namespace) -> Iterator[str]:
-    from .text_files import read_texts
+    from tf_pipeline.pipeline.text_files import read_texts
 
     if args.texts:
         return iter(args.texts)
@@ -281,8 +299,8 @@ def _read_texts(args: argparse.Namespace) -> Iterator[str]:
 def run_predict(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
-    from .pipeline import load_pipeline
-    from .text_files import count_lines
+    from tf_pipeline.api import load_pipeline
+    from tf_pipeline.pipeline.text_files import count_lines
 
     texts = _read_texts(args)  # a missing input file fails here, before the model loads
     total = len(args.texts) if args.texts else None if args.input in (None, "-") else count_lines(args.input)
@@ -309,22 +327,22 @@ def _output(path: str | None):
         yield sys.stdout
         sys.stdout.flush()
         return
-    from .atomic import atomic_file
+    from tf_pipeline.atomic import atomic_file
 
     with atomic_file(Path(path)) as file:
         yield file
 
 
 def run_walkthrough(args: argparse.Namespace) -> None:
-    from .pipeline import load_pipeline
-    from .walkthrough import SEED_SENTENCES, walkthrough
+    from tf_pipeline.api import load_pipeline
+    from tf_pipeline.pipeline.walkthrough import SEED_SENTENCES, walkthrough
 
     pipe = load_pipeline(args.model, max_length=args.max_length)
     print(walkthrough(pipe, args.texts or SEED_SENTENCES))
 
 
 def run_finetune(args: argparse.Namespace) -> None:
-    from .finetune import finetune
+    from tf_pipeline.training.finetune import finetune
 
     recipe = Recipe(**{item.name: getattr(args, item.name) for item in fields(Recipe)})
     result = finetune(
@@ -335,9 +353,9 @@ def run_finetune(args: argparse.Namespace) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
-    from .data import read_labelled, sentiment_set
-    from .finetune import evaluate
-    from .pipeline import load_pipeline
+    from tf_pipeline.training.data import read_labelled, sentiment_set
+    from tf_pipeline.training.evaluate import evaluate
+    from tf_pipeline.api import load_pipeline
 
     examples = read_labelled(args.data) if args.data else sentiment_set(args.split)
     pipe = load_pipeline(args.model, max_length=args.max_length)
@@ -345,23 +363,38 @@ def run_evaluate(args: argparse.Namespace) -> None:
 
 
 def run_export(args: argparse.Namespace) -> None:
-    from .pipeline import load_pipeline
-    from .serving import export_saved_model
+    from tf_pipeline.api import load_pipeline
+    from tf_pipeline.export.saved_model import export_saved_model
 
     pipe = load_pipeline(args.model)
     print(export_saved_model(pipe, args.output, version=args.version, max_length=args.max_length, overwrite=args.overwrite))
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from .verify import verify_export
+    from tf_pipeline.export.verify import verify_export
 
-    report = verify_export(args.export_dir, model=args.model)
+    report = verify_export(args.export_dir, model=args.model, tf_serving=args.tf_serving)
     print(report)
     return 0 if report.ok else 1
 
 
+def run_build_default(args: argparse.Namespace) -> None:
+    from tf_pipeline.checkpoints.locations import default_model_dir
+    from tf_pipeline.training.default_model import build_default_model, ensure_default_model
+
+    folder = default_model_dir()
+    if args.rebuild:
+        build_default_model(folder, overwrite=True)
+    else:
+        ensure_default_model()
+    metrics = json.loads((folder / "metrics.json").read_text())
+    print(json.dumps({"folder": str(folder), "build_seconds": metrics.get("build_seconds"),
+                      **{split: metrics[split]["accuracy"] for split in ("validation", "heldout", "evaluation")
+                         if split in metrics}}))
+
+
 def run_serving_config(args: argparse.Namespace) -> None:
-    from .serving_config import batching_config_text, model_config_text, write_text_atomically
+    from tf_pipeline.export.serving_config import batching_config_text, model_config_text, write_text_atomically
 
     text = model_config_text(args.model_dirs, versions=args.versions, base_path_prefix=args.base_path_prefix)
     print(write_text_atomically(args.output, text))
@@ -370,31 +403,36 @@ def run_serving_config(args: argparse.Namespace) -> None:
 
 
 def run_convert(args: argparse.Namespace) -> None:
-    from .data import read_labelled, sentiment_set
-    from .pipeline import load_pipeline
-    from .tflite import TFLitePipeline, convert_to_tflite, tflite_report
+    from tf_pipeline.export.tflite_convert import convert_to_tflite
+    from tf_pipeline.export.tflite_runtime import TFLitePipeline
+    from tf_pipeline.training.data import read_labelled, sentiment_set
+    from tf_pipeline.training.evaluate import tflite_report
 
-    model, max_length = args.model, args.max_length
     if args.saved_model:
-        from .verify import read_metadata
+        from tf_pipeline.export.saved_model_runtime import SavedModelPipeline
 
-        metadata = read_metadata(Path(args.saved_model))
-        model, max_length = metadata["source"], max_length or metadata["max_length"]
-    pipe = load_pipeline(model, max_length=max_length)
-    calibration = None
+        if args.max_length:
+            raise TFPipelineError("--max-length cannot change an export; it keeps the length it was exported with.")
+        source = SavedModelPipeline(args.saved_model)
+    else:
+        from tf_pipeline.api import load_pipeline
+
+        source = load_pipeline(args.model, max_length=args.max_length)
     if args.calibration_data:
         calibration = [line for line in Path(args.calibration_data).read_text(encoding="utf-8").splitlines() if line.strip()]
-    path = convert_to_tflite(pipe, args.output, quantize=args.quantize, flavour=args.flavour,
+    else:
+        calibration = [example.text for example in sentiment_set("train")[:CALIBRATION_TEXTS]]
+    path = convert_to_tflite(source, args.output, quantize=args.quantize, flavour=args.flavour,
                              representative_texts=calibration)
     examples = read_labelled(args.eval_data) if args.eval_data else sentiment_set("heldout")
-    report = tflite_report(TFLitePipeline(path, tokenizer=pipe.tokenizer), pipe, examples)
+    report = tflite_report(TFLitePipeline(path), source, examples)
     Path(f"{path}.report.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report))
 
 
 def run_bench(args: argparse.Namespace) -> None:
-    from .bench import benchmark_texts, run_benchmark, write_results
-    from .pipeline import load_pipeline
+    from tf_pipeline.benchmark.run import benchmark_texts, run_benchmark, write_results
+    from tf_pipeline.api import load_pipeline
 
     variants = [name.strip() for name in args.variants.split(",") if name.strip()]
     unknown = sorted(set(variants) - set(VARIANT_NAMES))
@@ -412,6 +450,7 @@ COMMANDS = {
     "evaluate": run_evaluate,
     "export": run_export,
     "verify": run_verify,
+    "build-default": run_build_default,
     "serving-config": run_serving_config,
     "convert": run_convert,
     "bench": run_bench,

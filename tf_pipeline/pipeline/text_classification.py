@@ -1,0 +1,151 @@
+"""Hugging Face's text-classification pipeline as three open TensorFlow steps.
+
+``preprocess`` (tokenizer, ``return_tensors="tf"``) → ``forward`` (the TF model
+under one ``tf.function``) → ``postprocess`` (``tf.nn.softmax`` or sigmoid, then
+``id2label``). Calling the pipeline composes them and answers exactly like
+``transformers.TextClassificationPipeline``.
+
+Example:
+    >>> pipe = TextClassificationPipeline.from_pretrained("path/to/checkpoint")
+    >>> pipe("I hate this so much!")
+    [{'label': 'NEGATIVE', 'score': 0.99...}]
+    >>> pipe(["good", "bad"], top_k=None)     # all labels, best first, per text
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import os
+from typing import Any, Sequence
+
+import tensorflow as tf
+
+from tf_pipeline import errors
+from tf_pipeline.checkpoints.loading import Checkpoint, default_max_length, load_checkpoint
+from tf_pipeline.pipeline import forward as graph
+from tf_pipeline.pipeline.base import Classifier, is_positive_int, validate_texts
+from tf_pipeline.pipeline.outputs import default_function, scores
+from tf_pipeline.tokenizers.hf import encode, pad_id
+LENGTH_BUCKETS = (16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512)
+"""Padded lengths under XLA: a bounded number of compilations, padding at most ~20% above 16 tokens
+(finer steps waste less but compile more; measured in docs/benchmark.md)."""
+
+
+class TextClassificationPipeline(Classifier):
+    """Tokenizer → TF model → softmax/sigmoid → labels, each step a public method."""
+
+    def __init__(self, checkpoint: Checkpoint, *, max_length: int | None = None, jit_compile: bool = False,
+                 length_buckets: Sequence[int] | None = None):
+        """``jit_compile=True`` runs the model under XLA, which compiles once per input shape, so
+        inputs are then padded up to ``length_buckets`` (default :data:`LENGTH_BUCKETS`)."""
+        self.checkpoint = checkpoint
+        self.tokenizer = checkpoint.tokenizer
+        self.model = checkpoint.model
+        self.config = checkpoint.config
+        self.source = checkpoint.source
+        self.max_length = self._check_max_length(max_length)
+        self.input_names = self._model_input_names()
+        self.jit_compile = jit_compile
+        self.compiled_forward = graph.compile_forward(self.model, self.input_names, jit_compile=jit_compile)
+        if length_buckets is None and jit_compile:
+            length_buckets = LENGTH_BUCKETS
+        self.length_buckets = graph.buckets_up_to(length_buckets, self.max_length) if length_buckets else ()
+        self.shapes_seen: set[tuple[int, int]] = set()  # = XLA compilations when jit_compile
+
+    @classmethod
+    def from_pretrained(cls, model: str | os.PathLike, *, num_labels: int | None = None,
+                        id2label: dict[int, str] | list[str] | None = None, **options) -> "TextClassificationPipeline":
+        """The pipeline of a checkpoint folder or hub id (``tf_pipeline.load_pipeline`` adds the default model).
+
+        Example:
+            >>> pipe = TextClassificationPipeline.from_pretrained("path/to/checkpoint", max_length=128)
+        """
+        return cls(load_checkpoint(model, num_labels=num_labels, id2label=id2label), **options)
+
+    @property
+    def id2label(self) -> dict[int, str]:
+        return {int(index): name for index, name in self.config.id2label.items()}
+
+    @property
+    def model_type(self) -> str:
+        return self.config.model_type
+
+    @property
+    def labels(self) -> list[str]:
+        """Label names in logit order."""
+        return [self.id2label[index] for index in range(self.config.num_labels)]
+
+    def _check_max_length(self, max_length: int | None) -> int:
+        limit = default_max_length(self.tokenizer, self.config)
+        if max_length is None:
+            return limit
+        if not is_positive_int(max_length) or max_length < 2:
+            raise errors.InvalidInputError(f"max_length must be an integer ≥ 2, got {max_length!r}.")
+        if max_length > limit:
+            raise errors.InvalidInputError(
+                f"max_length {max_length} exceeds what this model takes ({limit} tokens)."
+            )
+        return max_length
+
+    def _model_input_names(self) -> tuple[str, ...]:
+        accepted = inspect.signature(self.model.call).parameters
+        names = tuple(name for name in self.tokenizer.model_input_names if name in accepted)
+        if "input_ids" not in names:
+            raise errors.UnsupportedModelError(
+                f"The tokenizer's inputs {self.tokenizer.model_input_names} do not include input_ids."
+            )
+        return names
+
+    def preprocess(self, texts: str | list[str]) -> dict[str, tf.Tensor]:
+        """Tokenize like HF: padding to the longest text, truncation to ``max_length``.
+
+        Example:
+            >>> pipe.preprocess(["I hate this so much!"])["input_ids"].shape
+            TensorShape([1, 8])
+        """
+        return encode(self.tokenizer, validate_texts(texts), self.max_length, "tf")
+
+    def forward(self, inputs: dict[str, Any]) -> tf.Tensor:
+        """Logits ``[batch, num_labels]`` from token ids, through the compiled graph.
+
+        Extra keys are ignored; ids may be lists, NumPy arrays or tensors of any int type. Rows run
+        in length-sorted chunks (:func:`graph.sorted_chunk_logits`; under XLA eagerly, each chunk
+        padded up to a length bucket), so padding is small and memory stays bounded.
+        """
+        missing = [name for name in self.input_names if name not in inputs]
+        if missing:
+            raise errors.InvalidInputError(
+                f"forward needs {', '.join(self.input_names)}; missing {', '.join(missing)}."
+            )
+        tensors = {name: _int32_ids(name, inputs[name]) for name in self.input_names}
+        shapes = {tuple(tensor.shape) for tensor in tensors.values()}
+        if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+            raise errors.InvalidInputError(f"forward inputs must share one [batch, length] shape, got {shapes}.")
+        if not self.jit_compile:
+            return self.compiled_forward(tensors)
+        if "attention_mask" not in tensors:
+            return self._forward_fixed_shape(tensors)
+        return graph.sorted_chunk_logits(self._forward_fixed_shape, tensors, self.config.num_labels,
+                                         padding_slack=math.inf)
+
+    def _forward_fixed_shape(self, tensors: dict[str, tf.Tensor]) -> tf.Tensor:
+        """XLA: one compilation per shape, so lengths are padded up to a bucket."""
+        if self.length_buckets:
+            tensors = graph.pad_to_bucket(tensors, self.length_buckets, {"input_ids": pad_id(self.tokenizer)})
+        self.shapes_seen.add(tuple(tensors["input_ids"].shape))
+        return self.compiled_forward(tensors)
+
+    def scores(self, logits: tf.Tensor, function_to_apply: str | None = None) -> tf.Tensor:
+        """Softmax or sigmoid (HF's default for this config), or "none", over the logits."""
+        return scores(logits, function_to_apply or default_function(self.config))
+
+
+def _int32_ids(name: str, values: Any) -> tf.Tensor:
+    try:
+        tensor = tf.convert_to_tensor(values)
+    except (ValueError, TypeError) as error:
+        raise errors.InvalidInputError(f"{name} must be an integer id matrix: {error}") from error
+    if not tensor.dtype.is_integer:
+        raise errors.InvalidInputError(f"{name} must hold integer ids, got {tensor.dtype.name}.")
+    return tf.cast(tensor, tf.int32)

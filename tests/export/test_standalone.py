@@ -91,3 +91,17 @@ def write_labelled(folder: Path) -> Path:
     path = folder / "labelled.jsonl"
     path.write_text("".join(json.dumps({"text": text, "label": "LABEL_0"}) + "\n" for text in TEXTS))
     return path
+
+
+def test_an_ids_in_export_tokenizes_with_the_tokenizer_it_carries(tiny_checkpoint, tmp_path):
+    checkpoint = tmp_path / "left-padding"
+    shutil.copytree(tiny_checkpoint("bert")[0], checkpoint)
+    config = json.loads((checkpoint / "tokenizer_config.json").read_text())
+    (checkpoint / "tokenizer_config.json").write_text(json.dumps({**config, "padding_side": "left"}))
+    pipe = load_pipeline(checkpoint)  # left padding: no in-graph form, so the export takes ids
+    expected = pipe(TEXTS, top_k=None)
+    export = export_saved_model(pipe, tmp_path / "ids")
+    shutil.rmtree(checkpoint)
+    served = SavedModelPipeline(export)
+    assert served.metadata.text_in is False and served.tokenizer.padding_side == "left"
+    assert_same_answers(served(TEXTS, top_k=None), expected)

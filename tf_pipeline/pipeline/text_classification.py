@@ -27,6 +27,7 @@ from tf_pipeline.pipeline import forward as graph
 from tf_pipeline.pipeline.base import Classifier, is_positive_int, validate_texts
 from tf_pipeline.pipeline.outputs import default_function, scores
 from tf_pipeline.tokenizers.hf import encode, pad_id
+
 LENGTH_BUCKETS = (16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512)
 """Padded lengths under XLA: a bounded number of compilations, padding at most ~20% above 16 tokens
 (finer steps waste less but compile more; measured in docs/benchmark.md)."""

@@ -12,7 +12,7 @@ LAYERS = {  # a module may import its own subpackage and lower layers, never hig
     "tokenizers": 1, "checkpoints": 1,
     "pipeline": 2,
     "export": 3, "training": 3,
-    "benchmark": 4,
+    "benchmark": 4, "beam": 4,
     "api": 5,
     "cli": 6,
 }

@@ -249,6 +249,28 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--output", default="benchmarks/results.json", help="default: benchmarks/results.json (+ .png)")
     _add_model_arguments(bench)
 
+    score = commands.add_parser(
+        "score",
+        help="score files of any size on Apache Beam (DirectRunner here; Dataflow, Flink, Spark) with an export",
+        description=(
+            "Read every file matching --input (text: one text a line; .jsonl/.ndjson: a \"text\" field, and \"id\" "
+            "kept if present; local, gs:// or s3:// where Beam's extras are installed), classify each text with the "
+            "SavedModel export --model (loaded once per worker, RunInference), and write sharded PREFIX-*.jsonl (or "
+            ".csv): text, id, label, score. Bad lines (blank, not UTF-8, not JSON, no text) go to "
+            "PREFIX-errors-*.jsonl with file, line and reason; the job goes on. Other options are Beam pipeline "
+            "options, passed through (e.g. --project, --region, --temp_location for Dataflow; --flink_master). "
+            "Prints a summary: texts scored and rejected, seconds. Needs the [beam] extra."
+        ),
+    )
+    score.add_argument("--model", required=True, help="a SavedModel export (version or base folder) from tf-pipeline export")
+    score.add_argument("--input", required=True, help="a file pattern, e.g. 'reviews/*.txt' or gs://bucket/in-*.jsonl")
+    score.add_argument("--output", required=True, help="output prefix, e.g. scored/reviews (→ scored/reviews-00000-of-00002.jsonl)")
+    score.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="output format (default: jsonl)")
+    score.add_argument("--runner", default="DirectRunner",
+                       help="DirectRunner (default: multi-process, one worker per core), DataflowRunner, FlinkRunner, "
+                            "SparkRunner, or any runner Beam knows")
+    score.add_argument("--workers", type=_positive_int, help="DirectRunner worker processes (default: the number of cores)")
+
     walk = commands.add_parser(
         "walkthrough",
         help="show each step on the seed's two sentences",
@@ -430,6 +452,24 @@ def run_convert(args: argparse.Namespace) -> None:
     print(json.dumps(report))
 
 
+def run_score(args: argparse.Namespace) -> None:
+    from tf_pipeline.export.layout import latest_version_dir, read_metadata
+
+    read_metadata(latest_version_dir(args.model))  # not an export: a clear error before Beam starts
+    beam_args = [f"--runner={args.runner}", *args.beam_args]
+    if args.runner == "DirectRunner":
+        beam_args += ["--direct_running_mode=multi_processing", f"--direct_num_workers={args.workers or os.cpu_count()}"]
+    if not args.verbose:  # Beam's notes on optional cloud clients and its workers' start-up; -v shows them
+        logging.getLogger().setLevel(logging.ERROR)
+        beam_args.append("--default_sdk_harness_log_level=ERROR")
+    try:
+        from tf_pipeline.beam.transforms import score_files
+    except ImportError as error:
+        raise TFPipelineError(f"score needs Apache Beam: pip install 'tf_pipeline[beam]' ({error}).") from error
+    print(json.dumps(score_files(str(args.model), args.input, args.output, output_format=args.format,
+                                 beam_args=beam_args)))
+
+
 def run_bench(args: argparse.Namespace) -> None:
     from tf_pipeline.benchmark.run import benchmark_texts, run_benchmark, write_results
     from tf_pipeline.api import load_pipeline
@@ -451,6 +491,7 @@ COMMANDS = {
     "export": run_export,
     "verify": run_verify,
     "build-default": run_build_default,
+    "score": run_score,
     "serving-config": run_serving_config,
     "convert": run_convert,
     "bench": run_bench,
@@ -459,7 +500,11 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, beam_args = parser.parse_known_args(argv)
+    if beam_args and args.command != "score":
+        parser.error(f"unrecognized arguments: {' '.join(beam_args)}")
+    args.beam_args = beam_args
     logging.basicConfig(level=logging.WARNING, format="tf-pipeline: %(message)s", stream=sys.stderr)
     logging.getLogger("tf_pipeline").setLevel(logging.INFO)
     logging.captureWarnings(True)

@@ -38,7 +38,7 @@ def test_reading_is_lazy_and_errors_name_the_line(tmp_path):
     (b"fine\n\xff\xfe broken\n", "line 2 .* not UTF-8"),
     (b'{"text": "fine"}\n[1, 2]\n', 'line 2 .* no "text" field'),
     (b'{"text": "fine"}\n{"text": \n', "line 2 .* not JSON"),
-    (b'{"text": 3}\n', "line 1 .* is a int, not a string"),
+    (b'{"text": 3}\n', "line 1 .* is not a string \\(got int\\)"),
 ])
 def test_bad_lines(tmp_path, content, message):
     path = tmp_path / ("bad.jsonl" if b"{" in content else "bad.txt")

@@ -117,7 +117,7 @@ def check_text(index: int | str, text: Any) -> str:
     """``text`` itself if it is a non-blank string; otherwise an error naming it (``text 3``, ``line 4``)."""
     where = f"text {index}" if isinstance(index, int) else index
     if not isinstance(text, str):
-        raise errors.InvalidInputError(f"{where} is a {type(text).__name__}, not a string.")
+        raise errors.InvalidInputError(f"{where} is not a string (got {type(text).__name__}).")
     if not text.strip():
         raise errors.InvalidInputError(f"{where} is empty or only whitespace; there is nothing to classify.")
     return text

@@ -59,25 +59,38 @@ def _file_lines(path: Path) -> Iterator[bytes]:
 
 
 def _texts(lines: Iterable[str | bytes], name: str, jsonl: bool) -> Iterator[str]:
+    for number, line in enumerate(lines, start=1):
+        yield parse_line(line, f"line {number} of {name}", jsonl)[0]
+
+
+def parse_line(line: str | bytes, where: str, jsonl: bool) -> tuple[str, dict]:
+    """One line's checked text and its JSONL object (``{}`` for a plain text line).
+
+    :class:`InvalidInputError` names ``where`` and what is wrong: not UTF-8, not JSON, no ``"text"``
+    field, a text that is not a string, or a blank text.
+
+    Example:
+        >>> parse_line(b'{"id": 7, "text": "fine"}\\n', "line 1 of a.jsonl", jsonl=True)
+        ('fine', {'id': 7, 'text': 'fine'})
+    """
     from tf_pipeline.pipeline.base import check_text
 
-    for number, line in enumerate(lines, start=1):
-        where = f"line {number} of {name}"
-        if isinstance(line, bytes):
-            try:
-                line = line.decode("utf-8")
-            except UnicodeDecodeError:
-                raise errors.InvalidInputError(f"{where} is not UTF-8 text.") from None
-        line = line.rstrip("\r\n")
-        yield check_text(where, _jsonl_text(line, where) if jsonl else line)
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise errors.InvalidInputError(f"{where} is not UTF-8 text.") from None
+    line = line.rstrip("\r\n")
+    record = _jsonl_record(line, where) if jsonl else {}
+    return check_text(where, record["text"] if jsonl else line), record
 
 
-def _jsonl_text(line: str, where: str):
-    """The "text" field of a JSONL line."""
+def _jsonl_record(line: str, where: str) -> dict:
+    """A JSONL line's object, which must have a "text" field."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError as error:
         raise errors.InvalidInputError(f"{where} is not JSON ({error.msg}).") from None
     if not isinstance(record, dict) or "text" not in record:
         raise errors.InvalidInputError(f'{where} has no "text" field.')
-    return record["text"]
+    return record

@@ -1,0 +1,92 @@
+"""Scoring files on Apache Beam (DirectRunner, 2 worker processes) with an export."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.util import assert_that, equal_to
+
+from tf_pipeline import export_saved_model, load_pipeline
+from tf_pipeline.beam.transforms import ClassifyTexts
+
+CLI = str(Path(sys.executable).parent / "tf-pipeline")
+WORDS = ["wonderful", "dreadful", "a warm surprise", "too long by half", "東京 😀", "not bad at all"]
+BAD_LINES = {  # file, line → the reason's words
+    ("plain.txt", 1201): "empty or only whitespace",
+    ("plain.txt", 1202): "empty or only whitespace",
+    ("rows.jsonl", 1001): "is not JSON",
+    ("rows.jsonl", 1002): 'has no "text" field',
+    ("rows.jsonl", 1003): "not a string",
+    ("rows.jsonl", 1004): "not UTF-8",
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_export(tiny_checkpoint, tmp_path_factory):
+    folder = tiny_checkpoint("bert")[0]
+    return folder, export_saved_model(load_pipeline(folder), tmp_path_factory.mktemp("beam") / "tiny")
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("inputs")
+    plain = [f"text {i}: {WORDS[i % len(WORDS)]}" for i in range(1200)]
+    (folder / "plain.txt").write_text("\n".join(plain) + "\n\n \t \n", encoding="utf-8")
+    rows = [{"id": i, "text": f"row {i}: {WORDS[i % len(WORDS)]}"} for i in range(1000)]
+    with open(folder / "rows.jsonl", "wb") as file:
+        file.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode())
+        file.write(b'{broken\n{"no_text": 1}\n{"text": 5}\n{"text": "caf\xe9"}\n')
+    return folder, plain, rows
+
+
+@pytest.mark.slow
+def test_score_cli_matches_the_pipeline_and_sets_bad_lines_aside(tiny_export, inputs, tmp_path):
+    checkpoint, export = tiny_export
+    folder, plain, rows = inputs
+    done = subprocess.run([CLI, "score", "--model", str(export.parent), "--input", str(folder / "*"),
+                           "--output", str(tmp_path / "out" / "scored"), "--workers", "2"],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert (summary["state"], summary["texts_scored"], summary["texts_rejected"]) == ("DONE", 2200, 6)
+    scored = [json.loads(line) for path in sorted((tmp_path / "out").glob("scored-0*.jsonl"))
+              for line in path.read_text(encoding="utf-8").splitlines()]
+    by_text = {record["text"]: record for record in scored}
+    assert len(scored) == len(by_text) == 2200  # none lost, none twice
+    texts = plain + [row["text"] for row in rows]
+    expected = load_pipeline(checkpoint)(texts)
+    for text, answer in zip(texts, expected):
+        assert by_text[text]["label"] == answer["label"]
+        assert by_text[text]["score"] == pytest.approx(answer["score"], abs=1e-5)
+    assert {by_text[row["text"]]["id"] for row in rows} == {row["id"] for row in rows}
+    assert "id" not in by_text[plain[0]]
+    errors = [json.loads(line) for path in (tmp_path / "out").glob("scored-errors-*.jsonl")
+              for line in path.read_text().splitlines()]
+    assert {(Path(error["file"]).name, error["line"]): error["reason"] for error in errors}.keys() == BAD_LINES.keys()
+    for error in errors:
+        assert BAD_LINES[(Path(error["file"]).name, error["line"])] in error["reason"]
+
+
+def test_score_refuses_a_folder_that_is_not_an_export_before_beam_starts(tiny_export, tmp_path):
+    checkpoint, _ = tiny_export
+    done = subprocess.run([CLI, "score", "--model", str(checkpoint), "--input", "x", "--output", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert "is not a SavedModel export" in done.stderr and "apache_beam" not in done.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_classify_texts_inside_a_users_pipeline(tiny_export):
+    checkpoint, export = tiny_export
+    texts = ["a warm surprise", "too long by half"]
+    expected = load_pipeline(checkpoint)(texts)
+    with beam.Pipeline() as pipeline:
+        scored, rejected = (pipeline | beam.Create(texts + ["  ", None])
+                            | ClassifyTexts(str(export), min_batch_size=1, max_batch_size=4))
+        assert_that(scored | "Answer" >> beam.Map(lambda record: (record["text"], record["label"])),
+                    equal_to([(text, answer["label"]) for text, answer in zip(texts, expected)]), label="scored")
+        assert_that(rejected | "Reason" >> beam.Map(lambda error: error["reason"].split(" is ")[1][:5]),
+                    equal_to(["empty", "not a"]), label="rejected")

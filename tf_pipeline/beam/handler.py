@@ -1,0 +1,48 @@
+"""A RunInference model handler for tf_pipeline SavedModel exports.
+
+Beam's ``TFModelHandlerTensor`` loads models with ``tf.keras.models.load_model``, which refuses a
+SavedModel under Keras 3 (apache/beam#30616). This handler loads the export once per worker with
+``tf.saved_model.load`` (tensorflow_text registered) through :class:`SavedModelPipeline`, and runs
+batches of strings through it: the same answers as ``load_pipeline(export)``.
+
+Example:
+    >>> from apache_beam.ml.inference.base import RunInference
+    >>> texts | RunInference(ExportModelHandler("saved_models/sentiment"))
+    # PredictionResult(example="I love it", inference={"label": "POSITIVE", "score": 0.97, "probabilities": [...]})
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Sequence
+
+from apache_beam.ml.inference.base import ModelHandler, PredictionResult
+
+from tf_pipeline.export.saved_model_runtime import SavedModelPipeline
+from tf_pipeline.pipeline.outputs import ranked
+
+MIN_BATCH_SIZE = 8  # Beam's BatchElements grows batches between these, timing each (docs/beam.md)
+MAX_BATCH_SIZE = 64
+
+
+class ExportModelHandler(ModelHandler[str, PredictionResult, SavedModelPipeline]):
+    """Strings → ``{"label", "score", "probabilities"}`` with a SavedModel export (version or base folder)."""
+
+    def __init__(self, export_dir: str | os.PathLike, *, min_batch_size: int = MIN_BATCH_SIZE,
+                 max_batch_size: int = MAX_BATCH_SIZE, **kwargs):
+        super().__init__(min_batch_size=min_batch_size, max_batch_size=max_batch_size, **kwargs)
+        self.export_dir = str(export_dir)
+
+    def load_model(self) -> SavedModelPipeline:
+        return SavedModelPipeline(self.export_dir)
+
+    def run_inference(self, batch: Sequence[str], model: SavedModelPipeline,
+                      inference_args: dict[str, Any] | None = None) -> Iterable[PredictionResult]:
+        """Texts must be non-blank strings (:func:`~tf_pipeline.pipeline.base.check_text`); ``ClassifyTexts``
+        sends the others to its error output before they get here."""
+        probabilities = model.scores(model.forward(model.preprocess(list(batch)))).numpy()
+        for text, row, best in zip(batch, probabilities.tolist(), ranked(probabilities, model.labels, 1)):
+            yield PredictionResult(text, {**best[0], "probabilities": row})
+
+    def get_metrics_namespace(self) -> str:
+        return "tf_pipeline"

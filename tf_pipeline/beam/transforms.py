@@ -1,0 +1,183 @@
+"""Beam transforms: read texts from files, classify them with an export, write the answers.
+
+Bad records never stop a job: a line that is not UTF-8, not JSON, has no ``"text"`` or a text that
+is blank or not a string goes to the error output with its file, line and reason; the rest is scored.
+
+Example (inside your own pipeline):
+    >>> with beam.Pipeline() as pipeline:
+    ...     records, bad_lines = pipeline | ReadTexts("gs://bucket/reviews-*.jsonl")
+    ...     scored, rejected = records | ClassifyTexts("gs://bucket/models/sentiment/1")
+    ...     scored | beam.Map(print)      # {"text": ..., "id": ..., "label": ..., "score": ...}
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import time
+from typing import Any, Iterator, Sequence
+
+import apache_beam as beam
+from apache_beam.io import fileio
+from apache_beam.metrics import Metrics
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from tf_pipeline import errors
+from tf_pipeline.beam.handler import MAX_BATCH_SIZE, MIN_BATCH_SIZE, ExportModelHandler
+from tf_pipeline.pipeline.base import check_text
+from tf_pipeline.pipeline.text_files import parse_line
+
+logger = logging.getLogger(__name__)
+
+ERRORS = "errors"
+FORMATS = ("jsonl", "csv")
+CSV_COLUMNS = ("id", "text", "label", "score")
+NAMESPACE = "tf_pipeline"
+
+
+class ParseFile(beam.DoFn):
+    """One matched file → a record per good line (``text``, ``id`` if the JSONL row had one, ``file``,
+    ``line``), and an error record per bad line (tagged :data:`ERRORS`)."""
+
+    def __init__(self, jsonl: bool | None = None):
+        self.jsonl = jsonl
+        self.rejected = Metrics.counter(NAMESPACE, "texts_rejected")
+
+    def process(self, readable) -> Iterator:
+        path = readable.metadata.path
+        jsonl = self.jsonl if self.jsonl is not None else path.endswith((".jsonl", ".ndjson"))
+        with readable.open() as stream:
+            for number, line in enumerate(iter(stream.readline, b""), start=1):
+                try:
+                    text, row = parse_line(line, f"line {number} of {path}", jsonl)
+                except errors.InvalidInputError as error:
+                    self.rejected.inc()
+                    yield beam.pvalue.TaggedOutput(ERRORS, {"file": path, "line": number, "reason": str(error)})
+                    continue
+                yield {"file": path, "line": number, "text": text, **({"id": row["id"]} if "id" in row else {})}
+
+
+class ReadTexts(beam.PTransform):
+    """A file pattern (local, gs://, s3://: whatever Beam's filesystems read) → (records, error records).
+
+    Text files hold one text a line; ``.jsonl``/``.ndjson`` files one object with ``"text"`` (and
+    optionally ``"id"``) a line. Each file is read by one worker; split huge inputs into several files.
+    """
+
+    def __init__(self, pattern: str, *, jsonl: bool | None = None):
+        super().__init__()
+        self.pattern, self.jsonl = pattern, jsonl
+
+    def expand(self, pipeline):
+        parsed = (pipeline
+                  | "Match" >> fileio.MatchFiles(self.pattern)
+                  | "Open" >> fileio.ReadMatches()
+                  | "Parse" >> beam.ParDo(ParseFile(self.jsonl)).with_outputs(ERRORS, main="records"))
+        return parsed.records, parsed[ERRORS]
+
+
+class ValidateRecord(beam.DoFn):
+    """A string or a record with ``"text"`` → a record; blank or non-string texts → the error output."""
+
+    def __init__(self):
+        self.rejected = Metrics.counter(NAMESPACE, "texts_rejected")
+
+    def process(self, element) -> Iterator:
+        record = element if isinstance(element, dict) else {"text": element}
+        where = f"line {record['line']} of {record['file']}" if "line" in record else "text"
+        try:
+            check_text(where, record.get("text"))
+        except errors.InvalidInputError as error:
+            self.rejected.inc()
+            yield beam.pvalue.TaggedOutput(ERRORS, {**_json_safe(record), "reason": str(error)})
+            return
+        yield record
+
+
+class ClassifyTexts(beam.PTransform):
+    """Texts or records → (records with ``label``, ``score`` and ``probabilities``, error records).
+
+    Validates each element, spreads the work over the workers, runs :class:`ExportModelHandler`
+    through RunInference (the export loaded once per worker), and merges each answer into its record.
+    """
+
+    def __init__(self, export_dir: str, *, min_batch_size: int = MIN_BATCH_SIZE, max_batch_size: int = MAX_BATCH_SIZE):
+        super().__init__()
+        self.handler = KeyedModelHandler(ExportModelHandler(export_dir, min_batch_size=min_batch_size,
+                                                            max_batch_size=max_batch_size))
+
+    def expand(self, texts):
+        checked = texts | "Validate" >> beam.ParDo(ValidateRecord()).with_outputs(ERRORS, main="records")
+        scored = (checked.records
+                  | "Spread" >> beam.Reshuffle()
+                  | "Key" >> beam.Map(lambda record: (json.dumps(record, ensure_ascii=False, default=str), record["text"]))
+                  | "RunInference" >> RunInference(self.handler)
+                  | "Merge" >> beam.ParDo(_MergeAnswer()))
+        return scored, checked[ERRORS]
+
+
+class _MergeAnswer(beam.DoFn):
+    def __init__(self):
+        self.scored = Metrics.counter(NAMESPACE, "texts_scored")
+
+    def process(self, keyed) -> Iterator[dict]:
+        record, result = keyed
+        self.scored.inc()
+        yield {**json.loads(record), **result.inference}
+
+
+def _json_safe(record: dict) -> dict:
+    return json.loads(json.dumps(record, ensure_ascii=False, default=repr))
+
+
+def format_record(record: dict, output_format: str) -> str:
+    """One output line: the input's ``text`` (and ``id``), ``label`` and ``score``."""
+    kept = {key: record[key] for key in CSV_COLUMNS if key in record}
+    if output_format == "jsonl":
+        return json.dumps(kept, ensure_ascii=False)
+    row = io.StringIO()
+    csv.writer(row, lineterminator="").writerow([kept.get(column, "") for column in CSV_COLUMNS])
+    return row.getvalue()
+
+
+def score_files(export_dir: str, pattern: str, output_prefix: str, *, output_format: str = "jsonl",
+                beam_args: Sequence[str] = (), min_batch_size: int = MIN_BATCH_SIZE,
+                max_batch_size: int = MAX_BATCH_SIZE) -> dict[str, Any]:
+    """Score every text matched by ``pattern``; write ``PREFIX-*`` and ``PREFIX-errors-*``; return a summary.
+
+    ``beam_args`` are Beam pipeline options (``--runner``, ``--direct_num_workers``, ``--project`` ...).
+    """
+    if output_format not in FORMATS:
+        raise errors.InvalidInputError(f"output format must be one of {', '.join(FORMATS)}, got {output_format!r}.")
+    suffix = f".{output_format}"
+    start = time.perf_counter()
+    pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
+    records, unreadable = pipeline | "Read" >> ReadTexts(pattern)
+    scored, rejected = records | "Classify" >> ClassifyTexts(export_dir, min_batch_size=min_batch_size,
+                                                             max_batch_size=max_batch_size)
+    header = ",".join(CSV_COLUMNS) if output_format == "csv" else None
+    _ = (scored | "Format" >> beam.Map(format_record, output_format)
+         | "Write" >> beam.io.WriteToText(output_prefix, file_name_suffix=suffix, header=header))
+    _ = ((unreadable, rejected) | "AllErrors" >> beam.Flatten()
+         | "FormatErrors" >> beam.Map(json.dumps, ensure_ascii=False)
+         | "WriteErrors" >> beam.io.WriteToText(f"{output_prefix}-errors", file_name_suffix=".jsonl"))
+    result = pipeline.run()
+    state = result.wait_until_finish()
+    counts = {name: _counter(result, name) for name in ("texts_scored", "texts_rejected")}
+    return {"state": str(state), **counts, "seconds": round(time.perf_counter() - start, 1),
+            "output": f"{output_prefix}-*{suffix}", "errors": f"{output_prefix}-errors-*.jsonl"}
+
+
+def _counter(result, name: str) -> int | None:
+    """A counter's committed value (attempted where the runner does not commit), None if not reported."""
+    try:
+        counters = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE).with_name(name))["counters"]
+    except (AttributeError, NotImplementedError, KeyError):
+        return None
+    if not counters:
+        return 0
+    return sum((counter.committed if counter.committed is not None else counter.attempted) or 0 for counter in counters)

@@ -49,6 +49,11 @@ def main() -> None:
                                     "--output", str(work / "b.jsonl")),
             "score_direct_runner": timed("score", "--model", str(export), "--input", str(source),
                                          "--output", str(work / "scored" / "c"), "--workers", str(args.workers)),
+            "score_direct_runner_batch_128": timed("score", "--model", str(export), "--input", str(source),
+                                                   "--output", str(work / "scored" / "d"), "--workers",
+                                                   str(args.workers), "--max-batch-size", "128"),
+            "score_direct_runner_1_worker": timed("score", "--model", str(export), "--input", str(source),
+                                                  "--output", str(work / "scored" / "e"), "--workers", "1"),
         }
     entry = {
         "texts": len(texts), "workers": args.workers, "cpus": os.cpu_count(), "machine": platform.processor() or platform.machine(),

@@ -270,6 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="DirectRunner (default: multi-process, one worker per core), DataflowRunner, FlinkRunner, "
                             "SparkRunner, or any runner Beam knows")
     score.add_argument("--workers", type=_positive_int, help="DirectRunner worker processes (default: the number of cores)")
+    score.add_argument("--max-batch-size", type=_positive_int, default=64,
+                       help="largest batch per model call; Beam grows batches from 8 up to it (default: 64)")
 
     walk = commands.add_parser(
         "walkthrough",
@@ -467,7 +469,7 @@ def run_score(args: argparse.Namespace) -> None:
     except ImportError as error:
         raise TFPipelineError(f"score needs Apache Beam: pip install 'tf_pipeline[beam]' ({error}).") from error
     print(json.dumps(score_files(str(args.model), args.input, args.output, output_format=args.format,
-                                 beam_args=beam_args)))
+                                 beam_args=beam_args, max_batch_size=args.max_batch_size)))
 
 
 def run_bench(args: argparse.Namespace) -> None:

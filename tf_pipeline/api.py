@@ -53,17 +53,24 @@ def load_pipeline(
     )
 
 
-def _open_export(model: str | os.PathLike) -> Classifier | None:
-    """A runner for a SavedModel export or a .tflite file; None for anything else (a checkpoint)."""
-    path = Path(model).expanduser()
-    if path.suffix == ".tflite":
-        from tf_pipeline.export.tflite_runtime import TFLitePipeline
-
-        return TFLitePipeline(path)
+def is_export_path(model: str | os.PathLike) -> bool:
+    """A SavedModel export folder (not a checkpoint) or a path ending in .tflite."""
     from tf_pipeline.export.layout import is_export
 
-    if path.is_dir() and not (path / "config.json").is_file() and is_export(path):
-        from tf_pipeline.export.saved_model_runtime import SavedModelPipeline
+    if "://" in str(model):  # gs://… and other TensorFlow file systems: exports only
+        return is_export(model)
+    path = Path(model).expanduser()
+    return path.suffix == ".tflite" or (path.is_dir() and not (path / "config.json").is_file() and is_export(path))
 
-        return SavedModelPipeline(path)
-    return None
+
+def _open_export(model: str | os.PathLike) -> Classifier | None:
+    """A runner for a SavedModel export or a .tflite file; None for anything else (a checkpoint)."""
+    if not is_export_path(model):
+        return None
+    if Path(model).suffix == ".tflite":
+        from tf_pipeline.export.tflite_runtime import TFLitePipeline
+
+        return TFLitePipeline(Path(model).expanduser())
+    from tf_pipeline.export.saved_model_runtime import SavedModelPipeline
+
+    return SavedModelPipeline(model if "://" in str(model) else Path(model).expanduser())

@@ -357,11 +357,20 @@ def _output(path: str | None):
         yield file
 
 
+def _checkpoint_pipeline(args: argparse.Namespace, **options):
+    """The pipeline of a checkpoint (or the default); exports are refused with what to use instead."""
+    from tf_pipeline.api import is_export_path, load_pipeline
+
+    if args.model is not None and is_export_path(args.model):
+        raise TFPipelineError(f"{args.command} needs a checkpoint, and {args.model} is an export; use exports with "
+                              "predict, evaluate, verify, score or convert --saved-model.")
+    return load_pipeline(args.model, **options)
+
+
 def run_walkthrough(args: argparse.Namespace) -> None:
-    from tf_pipeline.api import load_pipeline
     from tf_pipeline.pipeline.walkthrough import SEED_SENTENCES, walkthrough
 
-    pipe = load_pipeline(args.model, max_length=args.max_length)
+    pipe = _checkpoint_pipeline(args, max_length=args.max_length)
     print(walkthrough(pipe, args.texts or SEED_SENTENCES))
 
 
@@ -387,10 +396,10 @@ def run_evaluate(args: argparse.Namespace) -> None:
 
 
 def run_export(args: argparse.Namespace) -> None:
-    from tf_pipeline.api import load_pipeline
-    from tf_pipeline.export.saved_model import export_saved_model
+    from tf_pipeline.export.saved_model import check_base_dir, export_saved_model
 
-    pipe = load_pipeline(args.model)
+    check_base_dir(args.output)  # before the model loads (or the default is built)
+    pipe = _checkpoint_pipeline(args)
     print(export_saved_model(pipe, args.output, version=args.version, max_length=args.max_length, overwrite=args.overwrite))
 
 
@@ -439,9 +448,7 @@ def run_convert(args: argparse.Namespace) -> None:
             raise TFPipelineError("--max-length cannot change an export; it keeps the length it was exported with.")
         source = SavedModelPipeline(args.saved_model)
     else:
-        from tf_pipeline.api import load_pipeline
-
-        source = load_pipeline(args.model, max_length=args.max_length)
+        source = _checkpoint_pipeline(args, max_length=args.max_length)
     if args.calibration_data:
         calibration = [line for line in Path(args.calibration_data).read_text(encoding="utf-8").splitlines() if line.strip()]
     else:
@@ -458,9 +465,11 @@ def run_score(args: argparse.Namespace) -> None:
     from tf_pipeline.export.layout import latest_version_dir, read_metadata
 
     read_metadata(latest_version_dir(args.model))  # not an export: a clear error before Beam starts
-    beam_args = [f"--runner={args.runner}", *args.beam_args]
+    beam_args = [f"--runner={args.runner}"]
     if args.runner == "DirectRunner":
-        beam_args += ["--direct_running_mode=multi_processing", f"--direct_num_workers={args.workers or os.cpu_count()}"]
+        workers = args.workers or len(os.sched_getaffinity(0))
+        beam_args += ["--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"]
+    beam_args += args.beam_args  # the user's Beam options come last, so they win
     if not args.verbose:  # Beam's notes on optional cloud clients and its workers' start-up; -v shows them
         logging.getLogger().setLevel(logging.ERROR)
         beam_args.append("--default_sdk_harness_log_level=ERROR")
@@ -474,13 +483,12 @@ def run_score(args: argparse.Namespace) -> None:
 
 def run_bench(args: argparse.Namespace) -> None:
     from tf_pipeline.benchmark.run import benchmark_texts, run_benchmark, write_results
-    from tf_pipeline.api import load_pipeline
 
     variants = [name.strip() for name in args.variants.split(",") if name.strip()]
     unknown = sorted(set(variants) - set(VARIANT_NAMES))
     if unknown:
         raise TFPipelineError(f"unknown variants {unknown}; choose from {', '.join(VARIANT_NAMES)}.")
-    pipe = load_pipeline(args.model, max_length=args.max_length)
+    pipe = _checkpoint_pipeline(args, max_length=args.max_length)
     results = run_benchmark(pipe, benchmark_texts(args.texts), batch_sizes=args.batch_sizes, variants=variants,
                             slow_texts=args.slow_texts, torch_python=args.torch_python)
     print(write_results(results, args.output))

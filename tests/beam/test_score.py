@@ -21,6 +21,7 @@ BAD_LINES = {  # file, line → the reason's words
     ("rows.jsonl", 1002): 'has no "text" field',
     ("rows.jsonl", 1003): "not a string",
     ("rows.jsonl", 1004): "not UTF-8",
+    ("rows.jsonl", 1005): "not valid Unicode",
 }
 
 
@@ -38,7 +39,7 @@ def inputs(tmp_path_factory):
     rows = [{"id": i, "text": f"row {i}: {WORDS[i % len(WORDS)]}"} for i in range(1000)]
     with open(folder / "rows.jsonl", "wb") as file:
         file.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode())
-        file.write(b'{broken\n{"no_text": 1}\n{"text": 5}\n{"text": "caf\xe9"}\n')
+        file.write(b'{broken\n{"no_text": 1}\n{"text": 5}\n{"text": "caf\xe9"}\n{"text": "x \\ud800"}\n')
     return folder, plain, rows
 
 
@@ -51,8 +52,8 @@ def test_score_cli_matches_the_pipeline_and_sets_bad_lines_aside(tiny_export, in
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
-    assert (summary["state"], summary["texts_scored"], summary["texts_rejected"]) == ("DONE", 2200, 6)
-    scored = [json.loads(line) for path in sorted((tmp_path / "out").glob("scored-0*.jsonl"))
+    assert (summary["state"], summary["texts_scored"], summary["texts_rejected"]) == ("DONE", 2200, 7)
+    scored = [json.loads(line) for path in sorted((tmp_path / "out").glob("scored-?????-of-?????.jsonl"))
               for line in path.read_text(encoding="utf-8").splitlines()]
     by_text = {record["text"]: record for record in scored}
     assert len(scored) == len(by_text) == 2200  # none lost, none twice
@@ -70,12 +71,15 @@ def test_score_cli_matches_the_pipeline_and_sets_bad_lines_aside(tiny_export, in
         assert BAD_LINES[(Path(error["file"]).name, error["line"])] in error["reason"]
 
 
-def test_score_refuses_a_folder_that_is_not_an_export_before_beam_starts(tiny_export, tmp_path):
-    checkpoint, _ = tiny_export
-    done = subprocess.run([CLI, "score", "--model", str(checkpoint), "--input", "x", "--output", str(tmp_path / "o")],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 2
-    assert "is not a SavedModel export" in done.stderr and "apache_beam" not in done.stderr
+def test_score_refuses_a_folder_that_is_not_an_export_or_no_input_before_beam_starts(tiny_export, tmp_path):
+    checkpoint, export = tiny_export
+    for model, pattern, message in ((checkpoint, "x", "is not a SavedModel export"),
+                                    (export, str(tmp_path / "none-*.txt"), "no file matches"),
+                                    (export, str(tmp_path / "missing.txt"), "no file matches")):
+        done = subprocess.run([CLI, "score", "--model", str(model), "--input", pattern, "--output", str(tmp_path / "o")],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 2, done.stderr[-2000:]
+        assert message in done.stderr and "Traceback" not in done.stderr
     assert not list(tmp_path.iterdir())
 
 
@@ -90,3 +94,23 @@ def test_classify_texts_inside_a_users_pipeline(tiny_export):
                     equal_to([(text, answer["label"]) for text, answer in zip(texts, expected)]), label="scored")
         assert_that(rejected | "Reason" >> beam.Map(lambda error: error["reason"].split(" is ")[1][:5]),
                     equal_to(["empty", "not a"]), label="rejected")
+
+
+def test_an_export_on_another_file_system_scores_in_a_pipeline(tiny_export):
+    """Exports may live on any TensorFlow file system (gs:// on Dataflow); ram:// stands in for it here."""
+    import os
+
+    import tensorflow as tf  # noqa: I001
+
+    checkpoint, export = tiny_export
+    for root, _, files in tf.io.gfile.walk(str(export)):
+        target = "ram://models/tiny/1" + "".join("/" + part for part in Path(root).relative_to(export).parts)
+        tf.io.gfile.makedirs(target)
+        for name in files:
+            tf.io.gfile.copy(os.path.join(root, name), f"{target}/{name}", overwrite=True)
+    texts = ["a warm surprise", "too long by half"]
+    expected = load_pipeline(checkpoint)(texts)
+    assert [answer["label"] for answer in load_pipeline("ram://models/tiny")(texts)] == [a["label"] for a in expected]
+    with beam.Pipeline() as pipeline:
+        scored, _ = pipeline | beam.Create(texts) | ClassifyTexts("ram://models/tiny")
+        assert_that(scored | beam.Map(lambda record: record["label"]), equal_to([a["label"] for a in expected]))

@@ -30,7 +30,7 @@ class ExportModelHandler(ModelHandler[str, PredictionResult, SavedModelPipeline]
 
     def __init__(self, export_dir: str | os.PathLike, *, min_batch_size: int = MIN_BATCH_SIZE,
                  max_batch_size: int = MAX_BATCH_SIZE, **kwargs):
-        super().__init__(min_batch_size=min_batch_size, max_batch_size=max_batch_size, **kwargs)
+        super().__init__(min_batch_size=min(min_batch_size, max_batch_size), max_batch_size=max_batch_size, **kwargs)
         self.export_dir = str(export_dir)
 
     def load_model(self) -> SavedModelPipeline:

@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 ERRORS = "errors"
 FORMATS = ("jsonl", "csv")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+COMPRESSION_SUFFIXES = (".gz", ".bz2", ".deflate", ".zst", ".lzma")  # Beam's readers decompress these
 CSV_COLUMNS = ("id", "text", "label", "score")
 NAMESPACE = "tf_pipeline"
 
@@ -49,7 +51,7 @@ class ParseFile(beam.DoFn):
 
     def process(self, readable) -> Iterator:
         path = readable.metadata.path
-        jsonl = self.jsonl if self.jsonl is not None else path.endswith((".jsonl", ".ndjson"))
+        jsonl = self.jsonl if self.jsonl is not None else is_jsonl(path)
         with readable.open() as stream:
             for number, line in enumerate(iter(stream.readline, b""), start=1):
                 try:
@@ -59,6 +61,27 @@ class ParseFile(beam.DoFn):
                     yield beam.pvalue.TaggedOutput(ERRORS, {"file": path, "line": number, "reason": str(error)})
                     continue
                 yield {"file": path, "line": number, "text": text, **({"id": row["id"]} if "id" in row else {})}
+
+
+def is_jsonl(path: str) -> bool:
+    """A ``.jsonl``/``.ndjson`` file, compressed or not (``reviews.jsonl.gz``)."""
+    for suffix in COMPRESSION_SUFFIXES:
+        path = path.removesuffix(suffix)
+    return path.endswith(JSONL_SUFFIXES)
+
+
+def check_pattern(pattern: str) -> int:
+    """How many files ``pattern`` matches; an error if none (before a pipeline starts)."""
+    from apache_beam.io.filesystem import BeamIOError
+    from apache_beam.io.filesystems import FileSystems
+
+    try:
+        matched = FileSystems.match([pattern])[0].metadata_list
+    except (BeamIOError, ValueError) as error:
+        raise errors.InvalidInputError(f"cannot read {pattern}: {error}") from None
+    if not matched:
+        raise errors.InvalidInputError(f"no file matches {pattern}.")
+    return len(matched)
 
 
 class ReadTexts(beam.PTransform):
@@ -154,6 +177,7 @@ def score_files(export_dir: str, pattern: str, output_prefix: str, *, output_for
     if output_format not in FORMATS:
         raise errors.InvalidInputError(f"output format must be one of {', '.join(FORMATS)}, got {output_format!r}.")
     suffix = f".{output_format}"
+    check_pattern(pattern)
     start = time.perf_counter()
     pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
     records, unreadable = pipeline | "Read" >> ReadTexts(pattern)
@@ -169,7 +193,7 @@ def score_files(export_dir: str, pattern: str, output_prefix: str, *, output_for
     state = result.wait_until_finish()
     counts = {name: _counter(result, name) for name in ("texts_scored", "texts_rejected")}
     return {"state": str(state), **counts, "seconds": round(time.perf_counter() - start, 1),
-            "output": f"{output_prefix}-*{suffix}", "errors": f"{output_prefix}-errors-*.jsonl"}
+            "output": f"{output_prefix}-?????-of-?????{suffix}", "errors": f"{output_prefix}-errors-*.jsonl"}
 
 
 def _counter(result, name: str) -> int | None:

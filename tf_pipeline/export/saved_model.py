@@ -95,6 +95,15 @@ def next_version(base_dir: Path) -> int:
     return max(version_numbers(base_dir), default=0) + 1
 
 
+def check_base_dir(base_dir: str | os.PathLike) -> Path:
+    """``base_dir`` as a Path, or an error if it or a parent is a file (checked before any work)."""
+    base = Path(base_dir)
+    blocking = next((folder for folder in (base, *base.parents) if folder.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise errors.InvalidInputError(f"{blocking} is a file; the export needs a folder there (e.g. saved_models/NAME).")
+    return base
+
+
 def export_saved_model(
     pipe: TextClassificationPipeline,
     base_dir: str | os.PathLike,
@@ -109,10 +118,7 @@ def export_saved_model(
     ``version`` defaults to the next free number; an existing version is replaced only
     with ``overwrite=True``. ``max_length`` (default: the pipeline's) truncates in the graph.
     """
-    base = Path(base_dir)
-    blocking = next((folder for folder in (base, *base.parents) if folder.exists()), None)
-    if blocking is not None and not blocking.is_dir():
-        raise errors.InvalidInputError(f"{blocking} is a file; the export needs a folder there (e.g. saved_models/NAME).")
+    base = check_base_dir(base_dir)
     version = next_version(base) if version is None else version
     if not is_positive_int(version):
         raise errors.InvalidInputError(f"version must be a positive integer, got {version!r}.")

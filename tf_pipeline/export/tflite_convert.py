@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -31,7 +30,7 @@ import tensorflow as tf
 
 from tf_pipeline import errors
 from tf_pipeline.atomic import atomic_file
-from tf_pipeline.export.layout import TOKENIZER_DIR
+from tf_pipeline.export.layout import copy_tokenizer_files
 from tf_pipeline.export.metadata import ExportMetadata, library_versions
 from tf_pipeline.export.saved_model_runtime import SavedModelPipeline
 from tf_pipeline.export.tflite_files import pack
@@ -156,7 +155,7 @@ def _logits_function(source: Source) -> tuple[Callable, str, object]:
 def _save_tokenizer(source: Source, folder: Path) -> Path:
     """The tokenizer files and config.json, which the .tflite file carries."""
     if isinstance(source, SavedModelPipeline):
-        shutil.copytree(source.export_dir / TOKENIZER_DIR, folder)
+        copy_tokenizer_files(source.export_dir, folder)
     else:
         source.tokenizer.save_pretrained(folder)
         source.config.save_pretrained(folder)

@@ -121,6 +121,8 @@ def verify_export(export_dir: str | os.PathLike, *, model: str | None = None, tf
     ``tf_serving``: a release (e.g. "2.15") that must be able to load the export.
     """
     export_dir = latest_version_dir(export_dir)
+    if not isinstance(export_dir, Path):
+        raise errors.InvalidInputError(f"verify checks a local export; copy {export_dir} here first (gsutil cp -r).")
     metadata = read_metadata(export_dir)
     wanted = tf_serving_range(tf_serving) if tf_serving else None
     report = VerifyReport(str(export_dir))

@@ -120,6 +120,10 @@ def check_text(index: int | str, text: Any) -> str:
         raise errors.InvalidInputError(f"{where} is not a string (got {type(text).__name__}).")
     if not text.strip():
         raise errors.InvalidInputError(f"{where} is empty or only whitespace; there is nothing to classify.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:  # a lone surrogate, e.g. from JSON's "\ud800"
+        raise errors.InvalidInputError(f"{where} is not valid Unicode ({error.reason} at character {error.start}).") from None
     return text
 
 

@@ -164,7 +164,7 @@ def _variants(pipe: TextClassificationPipeline, workdir: Path, names: Sequence[s
             from tf_pipeline.export.tflite_runtime import TFLitePipeline
 
             lite = TFLitePipeline(convert_to_tflite(pipe, workdir / f"{name}.tflite", quantize=quantize),
-                                  tokenizer=pipe.tokenizer, num_threads=os.cpu_count())
+                                  tokenizer=pipe.tokenizer)
             variants[name] = Variant(lambda texts, size, lite=lite: lite(list(texts), batch_size=size))
     return {name: variants[name] for name in names if name in variants}
 

@@ -29,7 +29,11 @@ from tf_pipeline.tokenizers.hf import encode
 
 
 class TFLitePipeline(Classifier):
-    """A .tflite classifier with the TF pipeline's call and output format."""
+    """A .tflite classifier with the TF pipeline's call and output format.
+
+    ``num_threads`` defaults to the cores this process may use: LiteRT's own default (``None``) ran
+    single-threaded here, at ~0.6× the speed on 2 cores (docs/benchmark.md).
+    """
 
     def __init__(self, path: str | os.PathLike, *, tokenizer=None, num_threads: int | None = None):
         from ai_edge_litert.interpreter import InterpreterWithCustomOps
@@ -46,8 +50,9 @@ class TFLitePipeline(Classifier):
             import tensorflow_text
 
             registerers = tensorflow_text.tflite_registrar.SELECT_TFTEXT_OPS
+        self.num_threads = num_threads or len(os.sched_getaffinity(0))
         self.interpreter = InterpreterWithCustomOps(
-            custom_op_registerers=registerers, model_path=str(self.path), num_threads=num_threads
+            custom_op_registerers=registerers, model_path=str(self.path), num_threads=self.num_threads
         )
         self.runner = self.interpreter.get_signature_runner("serving_default")
 

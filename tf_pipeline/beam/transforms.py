@@ -137,7 +137,7 @@ class ClassifyTexts(beam.PTransform):
         checked = texts | "Validate" >> beam.ParDo(ValidateRecord()).with_outputs(ERRORS, main="records")
         scored = (checked.records
                   | "Spread" >> beam.Reshuffle()
-                  | "Key" >> beam.Map(lambda record: (json.dumps(record, ensure_ascii=False, default=str), record["text"]))
+                  | "Key" >> beam.Map(lambda record: (record, record["text"]))  # the record rides along as the key
                   | "RunInference" >> RunInference(self.handler)
                   | "Merge" >> beam.ParDo(_MergeAnswer()))
         return scored, checked[ERRORS]
@@ -150,7 +150,7 @@ class _MergeAnswer(beam.DoFn):
     def process(self, keyed) -> Iterator[dict]:
         record, result = keyed
         self.scored.inc()
-        yield {**json.loads(record), **result.inference}
+        yield {**record, **result.inference}
 
 
 def _json_safe(record: dict) -> dict:

@@ -82,6 +82,13 @@ def read_metadata(export_dir: str | os.PathLike) -> ExportMetadata:
         return ExportMetadata.from_json(file.read(), path)
 
 
+def write_tokenizer_files(pipe, folder: str | os.PathLike) -> Path:
+    """What every export carries so it stands alone: the pipeline's tokenizer files and config.json."""
+    pipe.tokenizer.save_pretrained(folder)
+    pipe.config.save_pretrained(folder)
+    return Path(folder)
+
+
 def copy_tokenizer_files(export_dir: str | os.PathLike, folder: str | os.PathLike) -> Path:
     """Copy the tokenizer files and config an export carries (``assets/tokenizer/``) into a local folder."""
     gfile, source = _gfile(), join(as_path(export_dir), *TOKENIZER_DIR.parts)

@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass, field, fields
 from tf_pipeline import errors
 
 SCHEMA_VERSION = 2
-FORMATS = ("saved_model", "tflite")
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class ExportMetadata:
     with the tokenizer the export carries. ``source`` is provenance only: nothing reads it to load.
     """
 
-    format: str
+    format: str  # "saved_model" or "tflite"
     labels: list[str]
     function_to_apply: str
     max_length: int

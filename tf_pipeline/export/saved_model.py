@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from tf_pipeline import errors
 from tf_pipeline.atomic import atomic_folder
-from tf_pipeline.export.layout import METADATA_FILE, TOKENIZER_DIR, WARMUP_FILE, version_numbers
+from tf_pipeline.export.layout import METADATA_FILE, TOKENIZER_DIR, WARMUP_FILE, version_numbers, write_tokenizer_files
 from tf_pipeline.export.metadata import ExportMetadata, library_versions
 from tf_pipeline.pipeline.base import has_text, is_positive_int
 from tf_pipeline.pipeline.forward import input_signature, model_logits
@@ -136,8 +136,7 @@ def export_saved_model(
         tf.saved_model.save(module, str(staging), signatures=signatures)
         if "classify" in signatures:
             _set_method_name(staging, "classify", CLASSIFY_METHOD)
-        pipe.tokenizer.save_pretrained(staging / TOKENIZER_DIR)
-        pipe.config.save_pretrained(staging / TOKENIZER_DIR)
+        write_tokenizer_files(pipe, staging / TOKENIZER_DIR)
         extra = staging / "assets.extra"
         extra.mkdir()
         metadata = ExportMetadata(

@@ -30,7 +30,7 @@ import tensorflow as tf
 
 from tf_pipeline import errors
 from tf_pipeline.atomic import atomic_file
-from tf_pipeline.export.layout import copy_tokenizer_files
+from tf_pipeline.export.layout import copy_tokenizer_files, write_tokenizer_files
 from tf_pipeline.export.metadata import ExportMetadata, library_versions
 from tf_pipeline.export.saved_model_runtime import SavedModelPipeline
 from tf_pipeline.export.tflite_files import pack
@@ -155,11 +155,8 @@ def _logits_function(source: Source) -> tuple[Callable, str, object]:
 def _save_tokenizer(source: Source, folder: Path) -> Path:
     """The tokenizer files and config.json, which the .tflite file carries."""
     if isinstance(source, SavedModelPipeline):
-        copy_tokenizer_files(source.export_dir, folder)
-    else:
-        source.tokenizer.save_pretrained(folder)
-        source.config.save_pretrained(folder)
-    return folder
+        return copy_tokenizer_files(source.export_dir, folder)
+    return write_tokenizer_files(source, folder)
 
 
 def _configure(converter, quantize: str, source: Source, texts: Sequence[str] | None) -> None:

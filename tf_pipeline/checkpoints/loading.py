@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -33,14 +32,35 @@ TF_WEIGHTS = ("tf_model.h5", "tf_model.h5.index.json")
 TORCH_ONLY_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 
 
-@dataclass(frozen=True)
 class Checkpoint:
-    """What a checkpoint folder holds, loaded: tokenizer, TF model, config, and where it came from."""
+    """What a checkpoint folder holds: tokenizer, config, where it came from, and the TF model.
 
-    tokenizer: object
-    model: object
-    config: object
-    source: str
+    With ``load_checkpoint(..., lazy=True)`` the model (the slow part: build, read weights) loads
+    on first use of ``model``; ``new_weights`` then names the weights the folder did not have
+    (a new classification head, say), empty when everything came from the checkpoint.
+
+    Example:
+        >>> checkpoint = load_checkpoint("path/to/checkpoint", lazy=True)
+        >>> checkpoint.model_loaded, checkpoint.model.config.num_labels, checkpoint.model_loaded
+        (False, 2, True)
+    """
+
+    def __init__(self, tokenizer, config, source: str, model=None, *, load_model=None,
+                 new_weights: Sequence[str] = ()):
+        self.tokenizer, self.config, self.source = tokenizer, config, source
+        self._model, self._load_model = model, load_model
+        self.new_weights = tuple(new_weights)
+
+    @property
+    def model(self):
+        """The TF model, loaded now if it was not yet."""
+        if self._model is None:
+            self._model, self.new_weights = self._load_model()
+        return self._model
+
+    @property
+    def model_loaded(self) -> bool:
+        return self._model is not None
 
 
 def load_config(folder: Path, *, num_labels: int | None = None, id2label=None):
@@ -131,6 +151,11 @@ def load_tf_model(folder: Path, config, *, task: str = "sequence-classification"
     Example:
         >>> model = load_tf_model(folder, load_config(folder), task="base")   # TFAutoModel
     """
+    return _load_tf_model(folder, config, task)[0]
+
+
+def _load_tf_model(folder: Path, config, task: str) -> tuple[object, tuple[str, ...]]:
+    """The model and the names of its weights that the folder did not hold (newly initialised)."""
     auto_class = tf_model_class(config, task)
     if (folder / SAFETENSORS_INDEX).is_file() or _is_pytorch_safetensors(folder / SAFETENSORS):
         return _load_pytorch_safetensors(folder, config, auto_class)
@@ -204,8 +229,9 @@ def _load_pytorch_safetensors(folder: Path, config, auto_class):
     except (ValueError, AttributeError, AssertionError) as error:
         raise errors.BrokenCheckpointError(f"The weights in {folder} do not fit the config: {error}") from error
     body_names = set(_pytorch_shapes(getattr(model, prefix, None), body_prefix))
-    _check_loaded(folder, model, body_names, set(info["missing_keys"]) | mismatched)
-    return model
+    not_loaded = set(info["missing_keys"]) | mismatched
+    _check_loaded(folder, model, body_names, not_loaded)
+    return model, tuple(sorted(not_loaded))
 
 
 def _pytorch_shapes(layer, start_prefix_to_remove: str) -> dict[str, int]:
@@ -276,7 +302,7 @@ def _load_tf_weights(folder: Path, config, auto_class):
     trainable_new = [name for name in not_loaded if model.get_layer(name.split("/")[0]).weights]
     if trainable_new:
         _warn_untrained_head(folder, sorted(trainable_new))
-    return model
+    return model, tuple(sorted(trainable_new))
 
 
 def default_max_length(tokenizer, config) -> int:
@@ -294,15 +320,19 @@ def load_checkpoint(
     num_labels: int | None = None,
     id2label=None,
     task: str = "sequence-classification",
+    lazy: bool = False,
 ) -> Checkpoint:
     """Load tokenizer, config and TF model from a folder, a hub id, or the built default (``None``).
 
     Loading never trains: ``None`` needs the default model built first
-    (``tf_pipeline.load_pipeline()`` or ``tf-pipeline build-default`` do that).
+    (``tf_pipeline.load_pipeline()`` or ``tf-pipeline build-default`` do that). ``lazy=True``
+    leaves the model (and errors in its weights) to the first use of ``checkpoint.model``.
     """
     folder = resolve_model_dir(model)
     config = load_config(folder, num_labels=num_labels, id2label=id2label)
     tf_model_class(config, task)
     tokenizer = load_tokenizer(folder)
-    tf_model = load_tf_model(folder, config, task=task)
-    return Checkpoint(tokenizer=tokenizer, model=tf_model, config=tf_model.config, source=str(folder))
+    checkpoint = Checkpoint(tokenizer, config, str(folder), load_model=lambda: _load_tf_model(folder, config, task))
+    if not lazy:
+        checkpoint.model  # noqa: B018  (load now: errors surface here)
+    return checkpoint

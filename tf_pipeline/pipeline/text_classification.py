@@ -37,18 +37,20 @@ class TextClassificationPipeline(Classifier):
     """Tokenizer → TF model → softmax/sigmoid → labels, each step a public method."""
 
     def __init__(self, checkpoint: Checkpoint, *, max_length: int | None = None, jit_compile: bool = False,
-                 length_buckets: Sequence[int] | None = None):
+                 length_buckets: Sequence[int] | None = None, forward_cache: bool = False):
         """``jit_compile=True`` runs the model under XLA, which compiles once per input shape, so
-        inputs are then padded up to ``length_buckets`` (default :data:`LENGTH_BUCKETS`)."""
+        inputs are then padded up to ``length_buckets`` (default :data:`LENGTH_BUCKETS`).
+        ``forward_cache=True`` reuses the compiled forward cached on disk for this checkpoint, or
+        writes it (:mod:`~tf_pipeline.pipeline.forward_cache`)."""
         self.checkpoint = checkpoint
         self.tokenizer = checkpoint.tokenizer
-        self.model = checkpoint.model
         self.config = checkpoint.config
         self.source = checkpoint.source
         self.max_length = self._check_max_length(max_length)
-        self.input_names = self._model_input_names()
         self.jit_compile = jit_compile
-        self.compiled_forward = graph.compile_forward(self.model, self.input_names, jit_compile=jit_compile)
+        self._live_forward = None
+        self._cached_forward, cached_names = self._open_forward_cache() if forward_cache else (None, None)
+        self.input_names = cached_names or self._model_input_names()
         if length_buckets is None and jit_compile:
             length_buckets = LENGTH_BUCKETS
         self.length_buckets = graph.buckets_up_to(length_buckets, self.max_length) if length_buckets else ()
@@ -56,13 +58,54 @@ class TextClassificationPipeline(Classifier):
 
     @classmethod
     def from_pretrained(cls, model: str | os.PathLike, *, num_labels: int | None = None,
-                        id2label: dict[int, str] | list[str] | None = None, **options) -> "TextClassificationPipeline":
+                        id2label: dict[int, str] | list[str] | None = None, forward_cache: bool = True,
+                        **options) -> "TextClassificationPipeline":
         """The pipeline of a checkpoint folder or hub id (``tf_pipeline.load_pipeline`` adds the default model).
+
+        The compiled forward is cached on disk (``forward_cache=False``, or the environment variable
+        ``TF_PIPELINE_NO_FORWARD_CACHE=1``, turns that off), so the next process starts in about a
+        second instead of building the model and tracing it again.
 
         Example:
             >>> pipe = TextClassificationPipeline.from_pretrained("path/to/checkpoint", max_length=128)
         """
-        return cls(load_checkpoint(model, num_labels=num_labels, id2label=id2label), **options)
+        checkpoint = load_checkpoint(model, num_labels=num_labels, id2label=id2label, lazy=forward_cache)
+        return cls(checkpoint, forward_cache=forward_cache, **options)
+
+    @property
+    def model(self):
+        """The TF model (``TFAutoModelForSequenceClassification``), loaded on first use if the forward came
+        from the cache."""
+        return self.checkpoint.model
+
+    @property
+    def compiled_forward(self):
+        """Step 2 as one ``tf.function``: the cached one while the model is not loaded in this process
+        (so it cannot have changed), else the live model's, compiled on first use."""
+        if self._cached_forward is not None and not self.checkpoint.model_loaded:
+            return self._cached_forward
+        if self._live_forward is None:
+            self._live_forward = graph.compile_forward(self.model, self.input_names, jit_compile=self.jit_compile)
+        return self._live_forward
+
+    def _open_forward_cache(self) -> tuple[object, tuple[str, ...] | None]:
+        """Load the cached forward, or (when the model is as its files hold it) trace and cache it now."""
+        from tf_pipeline.pipeline import forward_cache
+
+        if self.jit_compile or not forward_cache.enabled():
+            return None, None
+        folder = forward_cache.cache_folder(self.checkpoint)
+        cached = None if self.checkpoint.model_loaded else forward_cache.load_forward(folder)
+        if cached:
+            return cached
+        model = self.model  # loads it: errors in the weights surface here
+        if not self.checkpoint.new_weights:
+            names = self._model_input_names()
+            forward = graph.compile_forward(model, names)
+            forward.get_concrete_function()  # traced now, so the first call is quick
+            forward_cache.save_forward(folder, forward, model.weights, names)
+            self._live_forward = forward
+        return None, None
 
     @property
     def id2label(self) -> dict[int, str]:

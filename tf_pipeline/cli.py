@@ -25,8 +25,11 @@ from tf_pipeline.training.recipe import Recipe
 
 PROGRESS_MIN_TEXTS = 64  # show a progress bar from this many input texts on
 CALIBRATION_TEXTS = 200  # int8 calibration texts from the shipped set, unless --calibration-data
+RUNTIMES = ("tf", "tflite", "tflite-int8")  # api.RUNTIMES, without importing TF
 VARIANT_NAMES = ("hf_tf_pipeline", "tf_pipeline", "tf_pipeline_input_order", "tf_pipeline_xla", "saved_model_strings",
-                 "saved_model_ids", "tflite_float32", "tflite_dynamic_int8")  # benchmark.run.VARIANTS, without importing TF
+                 "saved_model_ids", "tflite_float32", "tflite_dynamic_int8", "hf_pt_pipeline", "optimum_ort_pipeline",
+                 "ort_fp32", "ort_dynamic_int8")  # benchmark.run.VARIANTS, without importing TF
+TEXT_SET_NAMES = ("mixed", "short")  # benchmark.run.TEXT_SETS
 
 
 def _top_k(value: str) -> int | str:
@@ -57,6 +60,13 @@ def _add_model_arguments(parser: argparse.ArgumentParser, exports: bool = False)
     parser.add_argument(
         "--max-length", type=_positive_int, help="truncate texts to this many tokens (default: the model's limit)"
     )
+    if exports:
+        parser.add_argument(
+            "--runtime", choices=RUNTIMES, default="tf",
+            help="tf: the TensorFlow graph (default); tflite: LiteRT float32; tflite-int8: LiteRT with int8 weights, "
+                 "the fastest on CPU (labels agree with float32 on ~99%% of texts). A checkpoint is converted once "
+                 "(seconds to a minute) and the .tflite cached; the answers keep the same format",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -230,22 +240,28 @@ def build_parser() -> argparse.ArgumentParser:
         "bench",
         help="benchmark the ways to run the model side by side; writes JSON and a PNG chart",
         description=(
-            "Measure HF's TF pipeline (eager), the tf_pipeline graph (length-sorted and in input order), the graph "
-            "with XLA, the exported SavedModel (strings-in and ids-in), TFLite (float32, dynamic-int8) and, with "
-            "--torch-python, HF's PyTorch pipeline, all on the same mixed-length texts and weights: throughput per "
-            "batch size, p50/p95 latency at batch 1, SavedModel cold start, peak memory, tokenization share, XLA "
-            "compile time, matmul peak, useful-token FLOP/s, and the speed targets met or missed. Takes ~15 minutes."
+            "Measure, each in its own process and on the same weights: ours (the tf_pipeline graph, length-sorted "
+            "and in input order; with XLA; the exported SavedModel, strings-in and ids-in; TFLite float32 and "
+            "dynamic-int8) and the peers: HF's TF pipeline (eager) and, with --torch-python, HF's PyTorch pipeline, "
+            "optimum's ONNX Runtime pipeline and ONNX Runtime fp32 and dynamic-int8 sessions. Per text set (mixed: "
+            "mixed-length reviews; short: the 792 shipped held-out and evaluation sentences): throughput per batch "
+            "size, p50/p95 latency at batch 1, peak memory per runner, ratios of ours to every peer, int8 label "
+            "agreement, and the speed targets met or missed; plus SavedModel cold start. Takes ~30 minutes."
         ),
     )
-    bench.add_argument("--texts", type=_positive_int, default=512, help="number of texts (default: 512)")
+    bench.add_argument("--texts", type=_positive_int,
+                       help="texts per set (default: 512 mixed-length texts; all 792 short sentences)")
+    bench.add_argument("--text-sets", default=",".join(TEXT_SET_NAMES),
+                       help="comma-separated subset of: " + ", ".join(TEXT_SET_NAMES) + " (default: both)")
     bench.add_argument("--slow-texts", type=_positive_int, default=128,
                        help="texts for HF's eager TF pipeline, which is slow (default: 128)")
     bench.add_argument("--batch-sizes", type=_positive_ints, default=[1, 8, 32, 128], help="comma-separated (default: 1,8,32,128)")
-    bench.add_argument("--variants", default=",".join(VARIANT_NAMES), help="comma-separated subset of: "
-                       + ", ".join(VARIANT_NAMES))
+    bench.add_argument("--variants", help="comma-separated subset of: " + ", ".join(VARIANT_NAMES)
+                       + " (default: all; the last four only with --torch-python)")
     bench.add_argument("--torch-python", metavar="PYTHON",
-                       help="an interpreter with torch and transformers (its own venv, e.g. .venv-torch/bin/python "
-                            "from scripts/setup_torch.sh) to add HF's PyTorch pipeline on the same weights")
+                       help="an interpreter with torch, transformers, onnxruntime and optimum-onnx (its own venv: "
+                            ".venv-torch/bin/python from scripts/setup_torch.sh) to add the PyTorch and ONNX Runtime "
+                            "peers on the same weights")
     bench.add_argument("--output", default="benchmarks/results.json", help="default: benchmarks/results.json (+ .png)")
     _add_model_arguments(bench)
 
@@ -328,7 +344,7 @@ def run_predict(args: argparse.Namespace) -> None:
 
     texts = _read_texts(args)  # a missing input file fails here, before the model loads
     total = len(args.texts) if args.texts else None if args.input in (None, "-") else count_lines(args.input)
-    pipe = load_pipeline(args.model, max_length=args.max_length, jit_compile=args.xla)
+    pipe = load_pipeline(args.model, max_length=args.max_length, jit_compile=args.xla, runtime=args.runtime)
     legacy = args.top_k is None
     quiet = total is not None and total < PROGRESS_MIN_TEXTS
     results = pipe.stream(
@@ -391,7 +407,7 @@ def run_evaluate(args: argparse.Namespace) -> None:
     from tf_pipeline.api import load_pipeline
 
     examples = read_labelled(args.data) if args.data else sentiment_set(args.split)
-    pipe = load_pipeline(args.model, max_length=args.max_length)
+    pipe = load_pipeline(args.model, max_length=args.max_length, runtime=args.runtime)
     print(json.dumps(evaluate(pipe, examples, batch_size=args.batch_size)))
 
 
@@ -482,15 +498,14 @@ def run_score(args: argparse.Namespace) -> None:
 
 
 def run_bench(args: argparse.Namespace) -> None:
-    from tf_pipeline.benchmark.run import benchmark_texts, run_benchmark, write_results
+    from tf_pipeline.benchmark.run import choose_variants, run_benchmark, text_sets, write_results
 
-    variants = [name.strip() for name in args.variants.split(",") if name.strip()]
-    unknown = sorted(set(variants) - set(VARIANT_NAMES))
-    if unknown:
-        raise TFPipelineError(f"unknown variants {unknown}; choose from {', '.join(VARIANT_NAMES)}.")
+    variants = [name.strip() for name in args.variants.split(",") if name.strip()] if args.variants else None
+    variants, torch_python = choose_variants(variants, args.torch_python)  # fails fast, before loading the model
+    sets = text_sets([name.strip() for name in args.text_sets.split(",") if name.strip()], args.texts)
     pipe = _checkpoint_pipeline(args, max_length=args.max_length)
-    results = run_benchmark(pipe, benchmark_texts(args.texts), batch_sizes=args.batch_sizes, variants=variants,
-                            slow_texts=args.slow_texts, torch_python=args.torch_python)
+    results = run_benchmark(pipe, sets, batch_sizes=args.batch_sizes, variants=variants,
+                            slow_texts=args.slow_texts, torch_python=torch_python)
     print(write_results(results, args.output))
 
 

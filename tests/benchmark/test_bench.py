@@ -1,4 +1,4 @@
-"""The benchmark harness runs every variant and writes its numbers and chart (speed is not asserted)."""
+"""The benchmark harness runs every variant in its own process and writes its numbers and chart (speed is not asserted)."""
 
 import json
 import subprocess
@@ -7,43 +7,81 @@ from pathlib import Path
 
 import pytest
 
-from tf_pipeline.benchmark.run import VARIANTS, benchmark_texts, flops_per_token
-from tf_pipeline.cli import VARIANT_NAMES
+from tf_pipeline.benchmark.run import (OURS, PEERS, TEXT_SETS, VARIANTS, benchmark_texts, flops_per_token, goals,
+                                       text_sets)
+from tf_pipeline.cli import TEXT_SET_NAMES, VARIANT_NAMES
+
+TORCH_PYTHON = Path(__file__).parents[2] / ".venv-torch" / "bin" / "python"
+CLI = str(Path(sys.executable).parent / "tf-pipeline")
 
 
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([CLI, "bench", *args], capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.slow
 def test_bench_cli_writes_results_and_chart(tiny_checkpoint, tmp_path):
     folder, _, _ = tiny_checkpoint("bert")
     output = tmp_path / "results.json"
-    cli = str(Path(sys.executable).parent / "tf-pipeline")
-    done = subprocess.run([cli, "bench", "--model", str(folder), "--texts", "24", "--slow-texts", "8",
-                           "--batch-sizes", "1,8", "--output", str(output)], capture_output=True, text=True, timeout=900)
+    done = run_cli("--model", str(folder), "--texts", "12", "--slow-texts", "6", "--batch-sizes", "1,4",
+                   "--output", str(output))
     assert done.returncode == 0, done.stderr
     results = json.loads(output.read_text())
-    assert set(results["variants"]) == set(VARIANTS)
-    for name, entry in results["variants"].items():
-        assert set(entry["throughput"]) == {"1", "8"} and all(rate > 0 for rate in entry["throughput"].values())
-        assert entry["latency_ms_p95"] >= entry["latency_ms_p50"] > 0
-        assert entry["ratio_vs_hf_tf_pipeline"]["1"] > 0
-    assert results["variants"]["hf_tf_pipeline"]["texts"] == 8
-    assert 0 < results["tokenization_share"] < 1
+    assert set(results["text_sets"]) == {"mixed", "short"}
+    for result in results["text_sets"].values():
+        assert list(result["variants"]) == ["hf_tf_pipeline", *OURS]  # no torch-venv peers without --torch-python
+        for name, entry in result["variants"].items():
+            assert set(entry["throughput"]) == {"1", "4"} and all(rate > 0 for rate in entry["throughput"].values())
+            assert entry["latency_ms_p95"] >= entry["latency_ms_p50"] > 0 and entry["peak_rss_mb"] > 0
+            assert entry["max_score_difference_vs_tf_pipeline"] < 1e-2  # int8 differs a little; the rest ~1e-6
+            assert entry["share_of_matmul_peak"] > 0
+            if name not in PEERS:
+                assert entry["ratio_vs"]["hf_tf_pipeline"]["1"] > 0
+        assert result["variants"]["hf_tf_pipeline"]["texts"] == 6
+        assert result["variants"]["tf_pipeline_xla"]["xla_compiled_shapes"] >= 1
+        assert 0 < result["tokenization_share"] < 1
+        assert 0 <= result["label_agreement"]["tflite_dynamic_int8_vs_tflite_float32"] <= 1
+        assert set(result["targets"]) == {"vs_hf_tf", "share_of_matmul_peak"} and result["targets"]["vs_hf_tf"]["goal"] == 10
+        assert set(result["goals"]) == {"tflite_dynamic_int8_label_agreement"}  # no ORT peers to compare with
+    peaks = {entry["peak_rss_mb"] for entry in results["text_sets"]["short"]["variants"].values()}
+    assert len(peaks) > 1  # each runner's own process, not one growing maximum
     assert results["saved_model_cold_start_s"] > 0 and results["matmul_peak_gflops"] > 0
-    assert all(entry["share_of_matmul_peak"] > 0 for entry in results["variants"].values())
-    assert results["variants"]["tf_pipeline_xla"]["xla_compiled_shapes"] >= 1
-    assert set(results["targets"]) == {"vs_hf_tf", "share_of_matmul_peak"}  # no PyTorch row without --torch-python
-    assert results["targets"]["vs_hf_tf"]["goal"] == 10
     assert output.with_suffix(".png").stat().st_size > 1000
 
 
-def test_texts_and_flops():
+def test_bench_cli_refuses_bad_choices_before_loading(tmp_path):
+    assert "unknown variants ['nope']" in run_cli("--variants", "nope").stderr
+    assert "unknown text sets ['long']" in run_cli("--text-sets", "long").stderr
+    broken = run_cli("--variants", "ort_fp32", "--torch-python", str(tmp_path / "missing-python"))
+    assert broken.returncode != 0 and "scripts/setup_torch.sh" in broken.stderr
+    assert "--torch-python" in run_cli("--variants", "tf_pipeline,ort_fp32").stderr
+
+
+def test_texts_sets_and_flops():
     texts = benchmark_texts(40)
     assert len(texts) == 40 and len(set(texts)) > 30
     assert max(len(t) for t in texts) > 5 * min(len(t) for t in texts)
-    assert VARIANTS == VARIANT_NAMES
+    sets = text_sets(TEXT_SETS)
+    assert len(sets["mixed"]) == 512 and len(sets["short"]) == 792
+    assert {name: len(texts) for name, texts in text_sets(["short"], 10).items()} == {"short": 10}
+    assert VARIANTS == VARIANT_NAMES and TEXT_SETS == TEXT_SET_NAMES
 
     class Config:
         hidden_size, num_hidden_layers, intermediate_size = 384, 6, 1536
 
     assert 20e6 < flops_per_token(Config, 64) < 25e6  # MiniLM-L6: ~2 × 10.6M weights per token
+
+
+def test_goals_report_met_and_missed():
+    variants = {"tf_pipeline": {"ratio_vs": {"ort_fp32": {"1": 0.9, "32": 1.2}}},
+                "tflite_dynamic_int8": {"ratio_vs": {"ort_dynamic_int8": {"32": 1.4}}}}
+    report = goals({"variants": variants, "label_agreement": {"tflite_dynamic_int8_vs_tflite_float32": 0.99,
+                                                              "ort_dynamic_int8_vs_ort_fp32": 0.95}})
+    assert report["tf_pipeline_vs_ort_fp32_at_batch_32"] == {"goal": 1.1, "ratio": 1.2, "met": True}
+    assert report["tf_pipeline_vs_ort_fp32_at_batch_1"]["met"] is False
+    assert report["tflite_dynamic_int8_vs_ort_dynamic_int8_at_batch_32"]["met"] is False
+    assert report["tflite_dynamic_int8_label_agreement"] == {"goal": 0.985, "value": 0.99, "met": True,
+                                                             "ort_dynamic_int8_vs_ort_fp32": 0.95}
 
 
 def test_pytorch_format_weights_load_back_to_the_same_logits(tiny_checkpoint, tmp_path):
@@ -66,17 +104,21 @@ def test_pytorch_format_weights_load_back_to_the_same_logits(tiny_checkpoint, tm
                                       original.forward(original.preprocess(texts)).numpy())
 
 
-TORCH_PYTHON = Path(__file__).parents[2] / ".venv-torch" / "bin" / "python"
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(not TORCH_PYTHON.exists(), reason="no .venv-torch (scripts/setup_torch.sh makes it)")
-def test_pytorch_pipeline_runs_on_the_same_weights(tiny_checkpoint, tmp_path):
+def test_torch_venv_peers_run_on_the_same_weights(tiny_checkpoint):
+    """HF's PyTorch pipeline, optimum's ORT pipeline and ORT fp32 give our scores; int8 reports its agreement."""
     from tf_pipeline import load_pipeline
-    from tf_pipeline.benchmark.run import torch_pipeline_entry
+    from tf_pipeline.benchmark.run import VENV_PEERS, run_benchmark
 
     pipe = load_pipeline(tiny_checkpoint("bert")[0])
-    entry = torch_pipeline_entry(str(TORCH_PYTHON), pipe, benchmark_texts(16), tmp_path, batch_sizes=[1, 4],
-                                 latency_texts=4, check_texts=8)
-    assert set(entry["throughput"]) == {"1", "4"}
-    assert entry["max_score_difference_vs_tf_pipeline"] < 1e-4
+    results = run_benchmark(pipe, {"short": text_sets(["short"], 16)["short"]}, batch_sizes=[1, 4],
+                            variants=list(VENV_PEERS), latency_texts=4, check_texts=16, torch_python=str(TORCH_PYTHON))
+    result = results["text_sets"]["short"]
+    assert list(result["variants"]) == list(VENV_PEERS)
+    for name in ("hf_pt_pipeline", "optimum_ort_pipeline", "ort_fp32"):
+        assert result["variants"][name]["max_score_difference_vs_tf_pipeline"] < 1e-4, name
+    assert result["variants"]["ort_dynamic_int8"]["max_score_difference_vs_tf_pipeline"] < 0.5
+    assert 0 <= result["label_agreement"]["ort_dynamic_int8_vs_ort_fp32"] <= 1
+    assert results["onnx_export"]["fused_operators"]["Attention"] >= 1  # the optimizer fused the tiny BERT too
+    assert all(set(entry["throughput"]) == {"1", "4"} for entry in result["variants"].values())

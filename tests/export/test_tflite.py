@@ -162,3 +162,42 @@ def test_lite_tokenizer_limitations_are_the_documented_ones(default_pipe):
         assert ids(lite, text) != expected, limitation  # the TFLite one does not (documented)
     ordinary = "The service was slow, but the food (and the view!) made up for it."
     assert ids(lite, ordinary) == default_pipe.preprocess([ordinary])["input_ids"].numpy()[0].tolist()
+
+
+def test_token_count_batching_gives_each_text_its_answer_alone(tiny_pipe, tmp_path):
+    """The ids flavour's own stream (batched by token count, padded in NumPy) answers as one text at a time."""
+    lite = TFLitePipeline(convert_to_tflite(tiny_pipe, tmp_path / "m.tflite"))
+    texts = [" ".join(CORPUS[:count]) for count in (1, 7, 2, 30, 1, 4, 3)] + [TEXTS[2] * 3]  # the last is truncated
+    assert len(lite.tokenizer(texts[-1])["input_ids"]) > lite.max_length
+    alone = [lite.postprocess(lite.forward(lite.preprocess([text])), top_k=None)[0] for text in texts]
+    for batch_size, sort_window in ((1, 16), (3, 1), (3, 16), (8, 2)):
+        answers = lite.stream(texts, top_k=None, batch_size=batch_size, sort_window=sort_window)
+        assert_same_answers(list(answers), alone, atol=1e-5)
+    with pytest.raises(InvalidInputError, match="batch_size"):
+        list(lite.stream(texts, batch_size=0))
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_pad_rows_pads_as_the_hf_tokenizer_does(tiny_pipe, tmp_path, side):
+    from tf_pipeline.export.tflite_runtime import pad_rows
+
+    lite = TFLitePipeline(convert_to_tflite(tiny_pipe, tmp_path / "m.tflite"))
+    lite.tokenizer.padding_side = side
+    texts = [TEXTS[2], TEXTS[0], TEXTS[1] * 5]
+    encoded = lite.tokenizer(texts, truncation=True, max_length=lite.max_length)
+    padded = pad_rows({name: encoded[name] for name in lite.input_names}, [1, 2, 0], lite.pad_values, side)
+    expected = lite.preprocess([texts[1], texts[2], texts[0]])
+    assert padded.keys() == expected.keys()
+    for name in padded:
+        np.testing.assert_array_equal(padded[name], expected[name])
+
+
+def test_numpy_scores_match_the_pipeline_step_3():
+    from tf_pipeline.export.tflite_runtime import numpy_scores
+    from tf_pipeline.pipeline.outputs import scores
+
+    logits = np.array([[2.0, -1.0, 0.5], [-120.0, 90.0, 0.0]], np.float32)
+    for function in ("softmax", "sigmoid", "none"):
+        np.testing.assert_allclose(numpy_scores(logits, function), scores(logits, function).numpy(), atol=1e-7)
+    with pytest.raises(InvalidInputError, match="function_to_apply"):
+        numpy_scores(logits, "relu")

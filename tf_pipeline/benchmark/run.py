@@ -1,62 +1,61 @@
 """Benchmark harness: the ways users run a text classifier, side by side on the same texts and weights.
 
-Variants: HF's TF pipeline (eager), the tf_pipeline graph (length-sorted batches, and in input
-order), the graph with XLA, the exported SavedModel (strings-in and ids-in), TFLite float32 and
-dynamic-int8, and optionally HF's PyTorch pipeline run by another interpreter (``torch_python``).
-For each: throughput through its bulk API at several batch sizes (the SavedModel runs batches in
-input order, as a client sending them would); single-text p50/p95 latency; useful-token FLOP/s as
-a share of the machine's matmul peak. Plus the SavedModel's cold start (new process → first
-answer), peak memory, the share of time spent tokenizing, XLA's compile time, and the issue's
-targets met or missed. Results go to a JSON file and a PNG chart.
+Ours: the tf_pipeline graph (length-sorted batches, and in input order), the graph with XLA, the
+exported SavedModel (strings-in and ids-in), TFLite float32 and dynamic-int8. Peers: HF's TF
+pipeline (eager) and, from the torch venv (``torch_python``), HF's PyTorch pipeline, optimum's ONNX
+Runtime pipeline and ONNX Runtime sessions on an optimized fp32 and a dynamic-int8 model. Every
+runner is measured in its own process (:mod:`~tf_pipeline.benchmark.processes`) on each text set:
+throughput per batch size, single-text p50/p95 latency, peak memory, the largest score difference
+from tf_pipeline, useful-token FLOP/s as a share of the machine's matmul peak; plus each of ours
+against every peer, int8-vs-fp32 label agreement, the SavedModel's cold start, the tokenizing
+share, and the issues' targets met or missed. Results go to a JSON file and a PNG chart.
 
 Example:
-    >>> results = run_benchmark(load_pipeline(), texts=benchmark_texts(512))
+    >>> results = run_benchmark(load_pipeline(), text_sets(["mixed", "short"]), torch_python=".venv-torch/bin/python")
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import platform
 import random
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from tf_pipeline import errors
-from tf_pipeline.export.layout import latest_version_dir
+from tf_pipeline.benchmark.charts import chart
+from tf_pipeline.benchmark.processes import check_torch_python, ours_command, peer_script, run_job
 from tf_pipeline.pipeline.text_classification import TextClassificationPipeline
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZES = (1, 8, 32, 128)
-VARIANTS = ("hf_tf_pipeline", "tf_pipeline", "tf_pipeline_input_order", "tf_pipeline_xla", "saved_model_strings",
-            "saved_model_ids", "tflite_float32", "tflite_dynamic_int8")
-TORCH_VARIANT = "hf_pt_pipeline"
-TARGETS = {"vs_hf_tf": 10.0, "vs_hf_pt_at_batch_32": 1.5, "share_of_matmul_peak": 0.60}
-
-
-@dataclass
-class Variant:
-    """One way to run the model: ``run(texts, batch_size)`` classifies all ``texts``.
-
-    ``warm_every_shape``: run all texts once before timing (XLA compiles once per input shape);
-    ``compiled_shapes``: how many shapes it has compiled so far.
-    """
-
-    run: Callable[[Sequence[str], int], object]
-    warm_every_shape: bool = False
-    compiled_shapes: Callable[[], int] | None = None
+OURS = ("tf_pipeline", "tf_pipeline_input_order", "tf_pipeline_xla", "saved_model_strings", "saved_model_ids",
+        "tflite_float32", "tflite_dynamic_int8")
+VENV_PEERS = ("hf_pt_pipeline", "optimum_ort_pipeline", "ort_fp32", "ort_dynamic_int8")  # run by torch_python
+PEERS = ("hf_tf_pipeline", *VENV_PEERS)
+VARIANTS = ("hf_tf_pipeline", *OURS, *VENV_PEERS)
+ORT_PEERS = ("optimum_ort_pipeline", "ort_fp32", "ort_dynamic_int8")
+TEXT_SETS = ("mixed", "short")
+THREADS = 2  # intra-op threads of every runner that takes a number (TF uses the machine's cores)
+TARGETS = {"vs_hf_tf": 10.0, "vs_hf_pt_at_batch_32": 1.5, "share_of_matmul_peak": 0.60}  # issue 6
+GOALS = (  # issue 14: (ours, peer, batch size, minimum ratio of texts/s)
+    ("tf_pipeline", "ort_fp32", "32", 1.1), ("tf_pipeline", "ort_fp32", "1", 1.0),
+    ("saved_model_strings", "ort_fp32", "32", 1.1), ("saved_model_strings", "ort_fp32", "1", 1.0),
+    ("tflite_float32", "ort_fp32", "32", 1.2), ("tflite_dynamic_int8", "ort_dynamic_int8", "32", 1.5),
+)
+AGREEMENT_GOAL = 0.985  # tflite_dynamic_int8's labels vs tflite_float32's
+INT8_PAIRS = {"tflite_dynamic_int8_vs_tflite_float32": ("tflite_dynamic_int8", "tflite_float32"),
+              "ort_dynamic_int8_vs_ort_fp32": ("ort_dynamic_int8", "ort_fp32")}
 
 
 def benchmark_texts(count: int = 512, seed: int = 0) -> list[str]:
@@ -72,37 +71,25 @@ def benchmark_texts(count: int = 512, seed: int = 0) -> list[str]:
     return texts
 
 
-def batched(run_batch: Callable[[list[str]], object]) -> Callable[[Sequence[str], int], None]:
-    """A runner over all texts from one that classifies a single batch, in input order."""
-    def run(texts: Sequence[str], batch_size: int) -> None:
-        for start in range(0, len(texts), batch_size):
-            run_batch(list(texts[start:start + batch_size]))
+def short_texts() -> list[str]:
+    """The shipped held-out and evaluation sentences (792 short texts), never used for training."""
+    from tf_pipeline.training.data import sentiment_set
 
-    return run
+    return [example.text for split in ("heldout", "evaluation") for example in sentiment_set(split)]
 
 
-def measure(variant: Variant, texts: Sequence[str], batch_size: int) -> tuple[float, float]:
-    """Texts per second, and the seconds of the untimed warm-up pass before it.
+def text_sets(names: Sequence[str] = TEXT_SETS, count: int | None = None) -> dict[str, list[str]]:
+    """The named text sets: ``mixed`` (``count`` or 512 mixed-length texts), ``short`` (the first ``count`` or all).
 
-    The warm-up runs the first batch, or every text for a variant that compiles per shape.
+    Example:
+        >>> {name: len(texts) for name, texts in text_sets(["mixed", "short"]).items()}
+        {'mixed': 512, 'short': 792}
     """
-    warm = list(texts) if variant.warm_every_shape else list(texts[:batch_size])
-    began = time.perf_counter()
-    variant.run(warm, batch_size)
-    warm_seconds = time.perf_counter() - began
-    began = time.perf_counter()
-    variant.run(list(texts), batch_size)
-    return len(texts) / (time.perf_counter() - began), warm_seconds
-
-
-def latencies_ms(run: Callable[[Sequence[str], int], object], texts: Sequence[str]) -> list[float]:
-    """Milliseconds per single-text request."""
-    times = []
-    for text in texts:
-        began = time.perf_counter()
-        run([text], 1)
-        times.append(1000 * (time.perf_counter() - began))
-    return times
+    unknown = sorted(set(names) - set(TEXT_SETS))
+    if unknown or not names:
+        raise errors.InvalidInputError(f"unknown text sets {unknown or names}; choose from {', '.join(TEXT_SETS)}.")
+    makers = {"mixed": lambda: benchmark_texts(count or 512), "short": lambda: short_texts()[:count]}
+    return {name: makers[name]() for name in names}
 
 
 def matmul_peak(size: int = 1024, repeats: int = 20) -> float:
@@ -132,165 +119,182 @@ def flops_per_token(config, tokens_per_text: float) -> float:
     return 2 * layers * per_layer + 4 * layers * hidden * tokens_per_text
 
 
-def _variants(pipe: TextClassificationPipeline, workdir: Path, names: Sequence[str]) -> dict[str, Variant]:
-    import tensorflow_text  # noqa: F401  (the SavedModel's tokenizer ops)
-
-    variants: dict[str, Variant] = {}
-    if "hf_tf_pipeline" in names:
-        from transformers import TextClassificationPipeline as HFPipeline
-
-        hf = HFPipeline(model=pipe.model, tokenizer=pipe.tokenizer, framework="tf")
-        variants["hf_tf_pipeline"] = Variant(lambda texts, size: hf(list(texts), batch_size=size, truncation=True))
-    if "tf_pipeline" in names:
-        variants["tf_pipeline"] = Variant(lambda texts, size: pipe(list(texts), batch_size=size))
-    if "tf_pipeline_input_order" in names:  # no length sorting: what HF's pipelines do
-        variants["tf_pipeline_input_order"] = Variant(
-            lambda texts, size: list(pipe.stream(texts, batch_size=size, sort_window=1)))
-    if "tf_pipeline_xla" in names:
-        xla = TextClassificationPipeline(pipe.checkpoint, max_length=pipe.max_length, jit_compile=True)  # same weights, no reload
-        variants["tf_pipeline_xla"] = Variant(lambda texts, size: xla(list(texts), batch_size=size),
-                                              warm_every_shape=True, compiled_shapes=lambda: len(xla.shapes_seen))
-    if {"saved_model_strings", "saved_model_ids"} & set(names):
-        from tf_pipeline.export.saved_model import export_saved_model
-
-        loaded = tf.saved_model.load(str(export_saved_model(pipe, workdir / "saved_model")))
-        strings, ids = loaded.signatures["serving_default"], loaded.signatures["predict_ids"]
-        variants["saved_model_strings"] = Variant(batched(lambda batch: strings(text=tf.constant(batch))))
-        variants["saved_model_ids"] = Variant(batched(lambda batch: ids(**{
-            name: value for name, value in pipe.preprocess(batch).items() if name in pipe.input_names})))
-    for name, quantize in (("tflite_float32", "none"), ("tflite_dynamic_int8", "dynamic-int8")):
-        if name in names:
-            from tf_pipeline.export.tflite_convert import convert_to_tflite
-            from tf_pipeline.export.tflite_runtime import TFLitePipeline
-
-            lite = TFLitePipeline(convert_to_tflite(pipe, workdir / f"{name}.tflite", quantize=quantize),
-                                  tokenizer=pipe.tokenizer)
-            variants[name] = Variant(lambda texts, size, lite=lite: lite(list(texts), batch_size=size))
-    return {name: variants[name] for name in names if name in variants}
-
-
-def torch_pipeline_entry(torch_python: str, pipe: TextClassificationPipeline, texts: Sequence[str], workdir: Path,
-                         *, batch_sizes: Sequence[int], latency_texts: int, check_texts: int = 64) -> dict:
-    """HF's PyTorch pipeline on the same weights, run by ``torch_python`` (a venv with torch + transformers).
-
-    The weights are written in PyTorch format first (:mod:`~tf_pipeline.checkpoints.pytorch_format`); the entry records the
-    largest score difference from this pipeline on ``check_texts`` texts, as proof of same weights.
-    """
+def prepare(pipe: TextClassificationPipeline, workdir: Path, variants: Sequence[str], torch_python: str | None) -> dict:
+    """Everything the runners load, made once: weights (PyTorch format), SavedModel, .tflite and ONNX files."""
     from tf_pipeline.checkpoints.pytorch_format import save_for_pytorch
 
-    torch_python = os.path.abspath(torch_python)  # not resolve(): a venv's python is a symlink to the base one
-    if not Path(torch_python).is_file():
-        raise errors.InvalidInputError(f"--torch-python {torch_python} is not a file; pass e.g. .venv-torch/bin/python.")
-    model_dir = save_for_pytorch(pipe.checkpoint, workdir / "for_torch")
-    job, answer = workdir / "torch_job.json", workdir / "torch_answer.json"
-    job.write_text(json.dumps({"model": str(model_dir), "texts": list(texts), "batch_sizes": list(batch_sizes),
-                               "latency_texts": latency_texts, "check_texts": check_texts}))
-    script = Path(__file__).with_name("torch_reference.py")  # a script for the torch venv, not imported here
-    done = subprocess.run([torch_python, str(script), str(job), str(answer)], cwd=workdir, capture_output=True,
-                          text=True, env={**os.environ, "USE_TF": "0"})
-    if done.returncode != 0:
-        raise errors.TFPipelineError(f"HF's PyTorch pipeline failed under {torch_python}:\n{done.stderr[-2000:]}")
-    measured = json.loads(answer.read_text())
-    ours = pipe(list(texts[:check_texts]), top_k=None)
-    difference = max(abs(theirs[item["label"]] - item["score"])
-                     for theirs, ranked in zip(measured["scores"], ours) for item in ranked)
-    return {"texts": len(texts), "throughput": measured["throughput"], **_latency_summary(measured["latencies_ms"]),
-            "peak_rss_mb": measured["peak_rss_mb"], "torch": measured["torch"], "torch_threads": measured["threads"],
-            "max_score_difference_vs_tf_pipeline": difference}
+    shared = {"weights": str(save_for_pytorch(pipe.checkpoint, workdir / "weights")), "max_length": pipe.max_length,
+              "labels": list(pipe.labels), "threads": THREADS}
+    if {"saved_model_strings", "saved_model_ids"} & set(variants):
+        from tf_pipeline.export.saved_model import export_saved_model
 
+        shared["saved_model"] = str(export_saved_model(pipe, workdir / "saved_model"))
+    shared["tflite"] = {}
+    for name, quantize in (("tflite_float32", "none"), ("tflite_dynamic_int8", "dynamic-int8")):
+        if name in variants:
+            from tf_pipeline.export.tflite_convert import convert_to_tflite
 
-def _latency_summary(times_ms: Sequence[float]) -> dict:
-    return {"latency_ms_p50": float(np.percentile(times_ms, 50)), "latency_ms_p95": float(np.percentile(times_ms, 95))}
-
-
-def cold_start_seconds(export_dir: Path) -> float:
-    """New Python process → SavedModel loaded → first answer, wall time."""
-    code = (
-        "import sys, tensorflow as tf, tensorflow_text\n"
-        "m = tf.saved_model.load(sys.argv[1])\n"
-        "m.signatures['serving_default'](text=tf.constant(['I love it']))['label'].numpy()\n"
-    )
-    began = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, str(export_dir)], check=True, capture_output=True,
-                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    return time.perf_counter() - began
+            shared["tflite"][name] = str(convert_to_tflite(pipe, workdir / f"{name}.tflite", quantize=quantize))
+    if set(ORT_PEERS) & set(variants):
+        made = run_job([torch_python, peer_script("prepare")], {"runner": "prepare", "model": shared["weights"],
+                       "workdir": str(workdir / "onnx")}, workdir, "onnx-prepare", torch_venv=True)
+        shared["files"] = made.pop("files")
+        shared["onnx"] = made
+    return shared
 
 
 def run_benchmark(
     pipe: TextClassificationPipeline,
-    texts: Sequence[str],
+    sets: Mapping[str, Sequence[str]],
     *,
     batch_sizes: Sequence[int] = BATCH_SIZES,
-    variants: Sequence[str] = VARIANTS,
+    variants: Sequence[str] | None = None,
     slow_texts: int = 128,
     latency_texts: int = 100,
+    check_texts: int = 64,
     torch_python: str | None = None,
 ) -> dict:
-    """Measure every variant; HF's eager TF pipeline runs on the first ``slow_texts`` texts only."""
-    from tqdm import tqdm
+    """Measure every variant on every text set, each in its own process.
 
+    ``variants`` defaults to all (the torch-venv peers only with ``torch_python``); HF's eager TF
+    pipeline runs on the first ``slow_texts`` texts of each set only.
+    """
+    variants, torch_python = choose_variants(variants, torch_python)
     workdir = Path(tempfile.mkdtemp(prefix="tf_pipeline_bench_"))
     try:
-        torch_entry = torch_pipeline_entry(  # first: fails fast on a broken torch venv
-            torch_python, pipe, texts, workdir, batch_sizes=batch_sizes, latency_texts=latency_texts,
-        ) if torch_python else None
-        measured = _variants(pipe, workdir, variants)
-        tokens = [len(ids) for ids in pipe.tokenizer(list(texts), truncation=True, max_length=pipe.max_length)["input_ids"]]
-        results = {"machine": _machine(), "texts": len(texts), "mean_tokens": float(np.mean(tokens)),
-                   "model": pipe.source, "matmul_peak_gflops": matmul_peak(), "variants": {}}
-        for name, variant in tqdm(measured.items(), desc="variants", file=sys.stderr, disable=None):
-            subset = list(texts[:slow_texts]) if name == "hf_tf_pipeline" else list(texts)
-            results["variants"][name] = _measure_variant(variant, subset, batch_sizes, latency_texts)
-            logger.info("%s: %s texts/s", name, {k: round(v, 1) for k, v in results["variants"][name]["throughput"].items()})
-        if torch_entry:
-            results["variants"][TORCH_VARIANT] = torch_entry
-        for entry in results["variants"].values():
-            useful = max(entry["throughput"].values()) * results["mean_tokens"] * flops_per_token(
-                pipe.config, results["mean_tokens"]) / 1e9
-            entry["useful_gflops_best"] = useful
-            entry["share_of_matmul_peak"] = useful / results["matmul_peak_gflops"]
-        _add_ratios(results)
-        results["tokenization_share"] = _tokenization_share(pipe, texts)
-        if (workdir / "saved_model").is_dir():
-            results["saved_model_cold_start_s"] = cold_start_seconds(latest_version_dir(workdir / "saved_model"))
-        results["targets"] = targets(results)
+        shared = prepare(pipe, workdir, variants, torch_python)
+        results = {"machine": _machine(), "model": pipe.source, "threads": THREADS, "batch_sizes": list(batch_sizes),
+                   "matmul_peak_gflops": matmul_peak(), "text_sets": {}}
+        if "onnx" in shared:
+            results["onnx_export"] = shared["onnx"]
+        setup = Setup(pipe, variants, shared, workdir, torch_python, list(batch_sizes), slow_texts, latency_texts,
+                      check_texts, results["matmul_peak_gflops"])
+        for name, texts in sets.items():
+            results["text_sets"][name] = measure_text_set(setup, name, list(texts))
+        if "saved_model" in shared:
+            results["saved_model_cold_start_s"] = cold_start_seconds(Path(shared["saved_model"]))
         return results
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _measure_variant(variant: Variant, texts: list[str], batch_sizes: Sequence[int], latency_texts: int) -> dict:
-    entry: dict = {"texts": len(texts), "throughput": {}, "warmup_s": {}}
-    for batch_size in batch_sizes:
-        rate, warm_seconds = measure(variant, texts, batch_size)
-        entry["throughput"][str(batch_size)] = rate
-        entry["warmup_s"][str(batch_size)] = warm_seconds
-    entry.update(_latency_summary(latencies_ms(variant.run, texts[:latency_texts])))
-    entry["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if variant.compiled_shapes:
-        entry["xla_compiled_shapes"] = variant.compiled_shapes()
+def choose_variants(variants: Sequence[str] | None, torch_python: str | None) -> tuple[list[str], str | None]:
+    """The variants to run in table order, and the checked torch interpreter (absolute) if a peer needs it.
+
+    ``None`` means all, the torch-venv peers only with ``torch_python``. Fails fast on unknown names
+    and on an interpreter that lacks what the peers import.
+
+    Example:
+        >>> choose_variants(["ort_fp32", "tf_pipeline"], ".venv-torch/bin/python")
+        (['tf_pipeline', 'ort_fp32'], '/work/main/.venv-torch/bin/python')
+    """
+    if variants is None:
+        variants = [name for name in VARIANTS if torch_python or name not in VENV_PEERS]
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        raise errors.InvalidInputError(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}.")
+    peers = tuple(name for name in VARIANTS if name in variants and name in VENV_PEERS)
+    if peers and not torch_python:
+        raise errors.InvalidInputError(f"{', '.join(peers)} run in the torch venv: pass --torch-python "
+                                       ".venv-torch/bin/python (scripts/setup_torch.sh makes it).")
+    checked = check_torch_python(torch_python, peers) if peers else None
+    return [name for name in VARIANTS if name in variants], checked
+
+
+@dataclass
+class Setup:
+    """What every text set's measurement shares: the pipeline, the runners, the prepared files and settings."""
+
+    pipe: TextClassificationPipeline
+    variants: list[str]
+    shared: dict  # prepare()'s answer, part of every job
+    workdir: Path
+    torch_python: str | None
+    batch_sizes: list[int]
+    slow_texts: int
+    latency_texts: int
+    check_texts: int
+    peak_gflops: float
+
+
+def measure_text_set(setup: Setup, set_name: str, texts: list[str]) -> dict:
+    """One text set: every variant in its own process, then ratios, agreement, targets and goals."""
+    from tqdm import tqdm
+
+    pipe = setup.pipe
+    tokens = [len(ids) for ids in pipe.tokenizer(texts, truncation=True, max_length=pipe.max_length)["input_ids"]]
+    mean_tokens = float(np.mean(tokens))
+    entries, labels = {}, {}
+    for name in tqdm(setup.variants, desc=f"{set_name} texts", file=sys.stderr, disable=None):
+        subset = texts[:setup.slow_texts] if name == "hf_tf_pipeline" else texts
+        answer = _run_variant(setup, name, subset, f"{name}-{set_name}")
+        scores = answer.pop("scores")
+        labels[name] = [max(row, key=row.get) for row in scores]
+        entries[name] = _entry(answer, len(subset), pipe.config, mean_tokens, setup.peak_gflops)
+        entries[name]["_scores"] = scores[:setup.check_texts]
+        logger.info("%s / %s: %s texts/s", set_name, name,
+                    {size: round(rate, 1) for size, rate in entries[name]["throughput"].items()})
+    _add_score_differences(pipe, texts[:setup.check_texts], entries)
+    _add_ratios(entries)
+    agreement = {key: _agreement(labels[low], labels[high])
+                 for key, (low, high) in INT8_PAIRS.items() if low in labels and high in labels}
+    result = {"texts": len(texts), "mean_tokens": mean_tokens, "tokenization_share": _tokenization_share(pipe, texts),
+              "variants": entries, "label_agreement": agreement}
+    result["targets"] = targets(result)
+    result["goals"] = goals(result)
+    return result
+
+
+def _run_variant(setup: Setup, name: str, texts: list[str], tag: str) -> dict:
+    job = {**setup.shared, "texts": texts, "batch_sizes": setup.batch_sizes, "latency_texts": setup.latency_texts}
+    if name in VENV_PEERS:
+        job = {**job, "runner": name, "model": setup.shared["weights"]}
+        return run_job([setup.torch_python, peer_script(name)], job, setup.workdir, tag, torch_venv=True)
+    return run_job(ours_command(), {**job, "variant": name}, setup.workdir, tag)
+
+
+def _entry(answer: dict, texts: int, config, mean_tokens: float, peak_gflops: float) -> dict:
+    times = answer.pop("latencies_ms")
+    entry = {"texts": texts, "throughput": answer.pop("throughput"),
+             "latency_ms_p50": float(np.percentile(times, 50)), "latency_ms_p95": float(np.percentile(times, 95)),
+             "peak_rss_mb": answer.pop("peak_rss_mb"), **answer}
+    useful = max(entry["throughput"].values()) * mean_tokens * flops_per_token(config, mean_tokens) / 1e9
+    entry["useful_gflops_best"] = useful
+    entry["share_of_matmul_peak"] = useful / peak_gflops
     return entry
 
 
-def _add_ratios(results: dict) -> None:
-    """``ratio_vs_<baseline>`` per batch size, against HF's TF and PyTorch pipelines when measured."""
-    for baseline_name in ("hf_tf_pipeline", TORCH_VARIANT):
-        baseline = results["variants"].get(baseline_name)
-        if not baseline:
+def _add_score_differences(pipe, texts: Sequence[str], entries: dict) -> None:
+    """``max_score_difference_vs_tf_pipeline``: the largest |score difference| from this pipeline, per label."""
+    reference = pipe(list(texts), top_k=None)
+    for entry in entries.values():
+        differences = [abs(scores[item["label"]] - item["score"])
+                       for scores, ranked in zip(entry.pop("_scores"), reference) for item in ranked]
+        entry["max_score_difference_vs_tf_pipeline"] = max(differences, default=None)
+
+
+def _add_ratios(entries: dict) -> None:
+    """``ratio_vs``: each of ours against every peer measured, texts/s per batch size."""
+    for name, entry in entries.items():
+        if name in PEERS:
             continue
-        for entry in results["variants"].values():
-            entry[f"ratio_vs_{baseline_name}"] = {
-                size: rate / baseline["throughput"][size]
-                for size, rate in entry["throughput"].items() if size in baseline["throughput"]}
+        entry["ratio_vs"] = {}
+        for peer in (peer for peer in PEERS if peer in entries):
+            theirs = entries[peer]["throughput"]
+            entry["ratio_vs"][peer] = {size: rate / theirs[size] for size, rate in entry["throughput"].items()
+                                       if size in theirs}
 
 
-def targets(results: dict) -> dict:
-    """The issue's three targets for the default ``tf_pipeline`` variant and for the best of ours, met or not."""
-    ours = {name: entry for name, entry in results["variants"].items()
-            if name not in ("hf_tf_pipeline", TORCH_VARIANT)}
+def _agreement(labels: Sequence[str], reference: Sequence[str]) -> float:
+    return float(np.mean([a == b for a, b in zip(labels, reference)]))
+
+
+def targets(result: dict) -> dict:
+    """Issue 6's three targets for the default ``tf_pipeline`` variant and for the best of ours, met or not."""
+    ours = {name: entry for name, entry in result["variants"].items() if name not in PEERS}
     measures = {
-        "vs_hf_tf": lambda entry: max(entry.get("ratio_vs_hf_tf_pipeline", {}).values(), default=None),
-        "vs_hf_pt_at_batch_32": lambda entry: entry.get(f"ratio_vs_{TORCH_VARIANT}", {}).get("32"),
+        "vs_hf_tf": lambda entry: max(entry.get("ratio_vs", {}).get("hf_tf_pipeline", {}).values(), default=None),
+        "vs_hf_pt_at_batch_32": lambda entry: entry.get("ratio_vs", {}).get("hf_pt_pipeline", {}).get("32"),
         "share_of_matmul_peak": lambda entry: entry["share_of_matmul_peak"],
     }
     report = {}
@@ -303,6 +307,37 @@ def targets(results: dict) -> dict:
                           "met_by_tf_pipeline": values["tf_pipeline"] >= TARGETS[target],
                           "best_variant": best, "best": values[best]}
     return report
+
+
+def goals(result: dict) -> dict:
+    """Issue 14's goals against ONNX Runtime, met or missed (those whose runners and batch size were measured)."""
+    report = {}
+    for ours, peer, size, goal in GOALS:
+        ratio = result["variants"].get(ours, {}).get("ratio_vs", {}).get(peer, {}).get(size)
+        if ratio is not None:
+            report[f"{ours}_vs_{peer}_at_batch_{size}"] = {"goal": goal, "ratio": ratio, "met": ratio >= goal}
+    agreement = result["label_agreement"]
+    if "tflite_dynamic_int8_vs_tflite_float32" in agreement:
+        value = agreement["tflite_dynamic_int8_vs_tflite_float32"]
+        report["tflite_dynamic_int8_label_agreement"] = {
+            "goal": AGREEMENT_GOAL, "value": value, "met": value >= AGREEMENT_GOAL,
+            "ort_dynamic_int8_vs_ort_fp32": agreement.get("ort_dynamic_int8_vs_ort_fp32")}
+    return report
+
+
+def cold_start_seconds(export_dir: Path) -> float:
+    """New Python process → SavedModel loaded → first answer, wall time."""
+    import subprocess
+
+    code = (
+        "import sys, tensorflow as tf, tensorflow_text\n"
+        "m = tf.saved_model.load(sys.argv[1])\n"
+        "m.signatures['serving_default'](text=tf.constant(['I love it']))['label'].numpy()\n"
+    )
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(export_dir)], check=True, capture_output=True,
+                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    return time.perf_counter() - began
 
 
 def _tokenization_share(pipe: TextClassificationPipeline, texts: Sequence[str], batch_size: int = 32) -> float:
@@ -325,32 +360,10 @@ def _machine() -> dict:
 
 def write_results(results: dict, output: str | os.PathLike) -> Path:
     """``results.json`` and a throughput chart (``.png`` beside it)."""
+    import json
+
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2) + "\n")
     chart(results, output.with_suffix(".png"))
     return output
-
-
-def chart(results: dict, path: Path) -> None:
-    """Grouped bars: texts/s per variant at each batch size (log scale)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    variants = list(results["variants"])
-    sizes = sorted({size for entry in results["variants"].values() for size in entry["throughput"]}, key=int)
-    figure, axes = plt.subplots(figsize=(10, 5))
-    width = 0.8 / max(len(sizes), 1)
-    for offset, size in enumerate(sizes):
-        values = [results["variants"][name]["throughput"].get(size, 0) for name in variants]
-        axes.bar(np.arange(len(variants)) + offset * width, values, width, label=f"batch {size}")
-    axes.set_xticks(np.arange(len(variants)) + width * (len(sizes) - 1) / 2, variants, rotation=20, ha="right")
-    axes.set_yscale("log")
-    axes.set_ylabel("texts / second")
-    axes.set_title(f"{results['texts']} mixed-length texts, {results['machine']['cpus']} CPU cores")
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)

@@ -15,17 +15,18 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from itertools import islice
 from pathlib import Path
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
-import tensorflow as tf
 
 from tf_pipeline import errors
 from tf_pipeline.export.tflite_files import extract_tokenizer, read_metadata
-from tf_pipeline.pipeline.base import Classifier, validate_texts
-from tf_pipeline.pipeline.forward import sorted_chunk_logits
-from tf_pipeline.pipeline.outputs import scores
-from tf_pipeline.tokenizers.hf import encode
+from tf_pipeline.pipeline.base import SORT_WINDOW, Classifier, check_text, validate_texts
+from tf_pipeline.pipeline.forward import ATTENTION_BUDGET, sorted_chunk_logits
+from tf_pipeline.pipeline.outputs import Result, scores
+from tf_pipeline.tokenizers.hf import encode, pad_id
 
 
 class TFLitePipeline(Classifier):
@@ -55,6 +56,9 @@ class TFLitePipeline(Classifier):
             custom_op_registerers=registerers, model_path=str(self.path), num_threads=self.num_threads
         )
         self.runner = self.interpreter.get_signature_runner("serving_default")
+        if not self.strings_in:
+            self.pad_values = {"input_ids": pad_id(self.tokenizer), "attention_mask": 0,
+                               "token_type_ids": getattr(self.tokenizer, "pad_token_type_id", 0)}
 
     def _carried_tokenizer(self):
         from tf_pipeline.checkpoints.loading import load_tokenizer
@@ -76,17 +80,105 @@ class TFLitePipeline(Classifier):
         encoded = encode(self.tokenizer, batch, self.max_length, "np")
         return {name: encoded[name].astype(np.int32) for name in self.input_names}
 
+    def stream(self, texts: Iterable[str], *, top_k: int | None = 1, function_to_apply: str | None = None,
+               batch_size: int = 32, sort_window: int = SORT_WINDOW) -> Iterator[list[Result]]:
+        """:meth:`Classifier.stream`, but the ids flavour batches by token count, not characters.
+
+        Each window is tokenized once, without padding; its texts are sorted by token count and
+        each batch is padded in NumPy to its longest text, the ids :meth:`preprocess` gives. Sorting
+        by characters padded more (docs/tflite.md, "Speed tuning").
+
+        Example:
+            >>> [ranked[0]["label"] for ranked in lite.stream(["good", "bad"], batch_size=8)]
+            ['POSITIVE', 'NEGATIVE']
+        """
+        if self.strings_in:
+            return super().stream(texts, top_k=top_k, function_to_apply=function_to_apply,
+                                  batch_size=batch_size, sort_window=sort_window)
+        return self._stream_ids(texts, top_k, function_to_apply, batch_size, sort_window)
+
+    def _stream_ids(self, texts, top_k, function_to_apply, batch_size: int, sort_window: int) -> Iterator[list[Result]]:
+        list(super().stream([], batch_size=batch_size, sort_window=sort_window))  # the base's argument checks
+        iterator = (check_text(index, text) for index, text in enumerate(texts))
+        while window := list(islice(iterator, batch_size * sort_window)):
+            encoded = self.tokenizer(window, truncation=True, max_length=self.max_length)
+            columns = {name: encoded[name] for name in self.input_names}
+            lengths = [len(ids) for ids in columns[self.input_names[0]]]
+            order = sorted(range(len(window)), key=lengths.__getitem__)
+            answers: list = [None] * len(window)
+            for start in range(0, len(window), batch_size):
+                indices = order[start:start + batch_size]
+                logits = self.forward(pad_rows(columns, indices, self.pad_values, self.tokenizer.padding_side))
+                results = self.postprocess(logits, top_k=top_k, function_to_apply=function_to_apply)
+                for index, result in zip(indices, results):
+                    answers[index] = result
+            yield from answers
+
     def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        """Logits; token ids run in length-sorted row chunks that bound attention memory."""
+        """Logits; a batch over the attention budget runs in length-sorted row chunks within it."""
         if self.strings_in:
             return self.runner(text=inputs["text"])["logits"]
         ids = {name: np.asarray(inputs[name], np.int32) for name in self.input_names}
-        if "attention_mask" not in ids:
+        if "attention_mask" not in ids or fits_one_chunk(ids["attention_mask"].shape):
             return self._run(ids)
         return sorted_chunk_logits(self._run, ids, len(self.labels), padding_slack=math.inf).numpy()
 
     def _run(self, ids: dict) -> np.ndarray:
         return self.runner(**{name: np.asarray(part, np.int32) for name, part in ids.items()})["logits"]
 
-    def scores(self, logits, function_to_apply: str | None = None) -> tf.Tensor:
-        return scores(tf.constant(logits), function_to_apply or self.metadata.function_to_apply)
+    def scores(self, logits, function_to_apply: str | None = None) -> np.ndarray:
+        """Step 3 in NumPy (the same functions as :func:`~tf_pipeline.pipeline.outputs.scores`)."""
+        return numpy_scores(np.asarray(logits, np.float32), function_to_apply or self.metadata.function_to_apply)
+
+
+def pad_rows(columns: dict[str, Sequence[Sequence[int]]], indices: Sequence[int], pad_values: dict[str, int],
+             side: str = "right") -> dict[str, np.ndarray]:
+    """The rows ``indices`` of unpadded token-id lists as int32 arrays padded to the longest of them,
+    as the HF tokenizer pads (``pad_values`` per input, on ``side``).
+
+    Example:
+        >>> pad_rows({"input_ids": [[101, 7, 102], [101, 102]]}, [1, 0], {"input_ids": 0})["input_ids"]
+        array([[101, 102,   0],
+               [101,   7, 102]], dtype=int32)
+    """
+    width = max(len(columns[next(iter(columns))][index]) for index in indices)
+    padded = {}
+    for name, rows in columns.items():
+        array = np.full((len(indices), width), pad_values.get(name, 0), np.int32)
+        for row, index in enumerate(indices):
+            ids = rows[index]
+            if side == "left":
+                array[row, width - len(ids):] = ids
+            else:
+                array[row, :len(ids)] = ids
+        padded[name] = array
+    return padded
+
+
+def fits_one_chunk(shape: tuple[int, ...], budget: int = ATTENTION_BUDGET) -> bool:
+    """Whether a ``[rows, length]`` batch is within the attention budget, so the chunker has nothing to cut.
+
+    Example:
+        >>> fits_one_chunk((32, 64)), fits_one_chunk((128, 128))
+        (True, False)
+    """
+    rows, length = shape
+    return rows * length * length <= budget
+
+
+def numpy_scores(logits: np.ndarray, function_to_apply: str) -> np.ndarray:
+    """Softmax or sigmoid over the last axis, or the logits ("none"); NumPy, without TF's per-op dispatch.
+
+    Example:
+        >>> numpy_scores(np.array([[0.0, 0.0]]), "softmax")
+        array([[0.5, 0.5]])
+    """
+    function = str(getattr(function_to_apply, "value", function_to_apply)).lower()
+    if function == "softmax":
+        exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        return exp / exp.sum(axis=-1, keepdims=True)
+    if function == "sigmoid":
+        return np.exp(-np.logaddexp(0.0, -logits))  # 1 / (1 + e^-x) without overflow
+    if function == "none":
+        return logits
+    return scores(logits, function).numpy()  # raises the pipeline's error for an unknown name

@@ -1,0 +1,89 @@
+"""One timing loop for every benchmark runner, ours and the peers' (standard library only).
+
+The peer scripts (:mod:`torch_reference`, :mod:`onnx_reference`) run under another venv's
+interpreter and import this file from their own folder; tf_pipeline's children import it as
+``tf_pipeline.benchmark.peer_timing``. It must import nothing but the standard library.
+
+A runner is ``run(texts, batch_size) -> list[dict[label, score]]`` (all labels, input order).
+
+Example:
+    >>> answer = measure_runner(lambda texts, size: [{"POSITIVE": 1.0} for _ in texts], ["a", "b"], [1, 2], 2)
+    >>> sorted(answer)
+    ['latencies_ms', 'peak_rss_mb', 'scores', 'throughput', 'warmup_s']
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import time
+from typing import Callable, Sequence
+
+Runner = Callable[[Sequence[str], int], list]
+
+
+def throughput(run: Runner, texts: Sequence[str], batch_size: int, warm_all: bool = False) -> tuple[float, float, list]:
+    """Texts/s over all ``texts``, the untimed warm-up's seconds, and the timed run's answers.
+
+    The warm-up runs the first batch, or every text (``warm_all``) for a runner that compiles per shape.
+    """
+    texts = list(texts)
+    began = time.perf_counter()
+    run(texts if warm_all else texts[:batch_size], batch_size)
+    warm_seconds = time.perf_counter() - began
+    began = time.perf_counter()
+    answers = run(texts, batch_size)
+    return len(texts) / (time.perf_counter() - began), warm_seconds, answers
+
+
+def latencies_ms(run: Runner, texts: Sequence[str]) -> list[float]:
+    """Milliseconds per single-text request."""
+    times = []
+    for text in texts:
+        began = time.perf_counter()
+        run([text], 1)
+        times.append(1000 * (time.perf_counter() - began))
+    return times
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB.
+
+    Linux's ``VmHWM`` (the peak of this program's own memory), not ``ru_maxrss``: that one survives
+    ``execve``, so a child started by a big parent would report the parent's size at the fork.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_runner(run: Runner, texts: Sequence[str], batch_sizes: Sequence[int], latency_texts: int,
+                   warm_all: bool = False) -> dict:
+    """Throughput per batch size, single-text latencies, peak memory, and every text's scores.
+
+    The scores are the answers of the timed run at the last batch size.
+    """
+    answer: dict = {"throughput": {}, "warmup_s": {}, "scores": []}
+    for size in batch_sizes:
+        rate, warm_seconds, answers = throughput(run, texts, size, warm_all)
+        answer["throughput"][str(size)] = rate
+        answer["warmup_s"][str(size)] = warm_seconds
+        answer["scores"] = [{label: float(score) for label, score in scores.items()} for scores in answers]
+    answer["latencies_ms"] = latencies_ms(run, list(texts)[:latency_texts])
+    answer["peak_rss_mb"] = peak_rss_mb()
+    return answer
+
+
+def read_job(path: str) -> dict:
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)
+
+
+def write_answer(path: str, answer: dict) -> None:
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(answer, file)

@@ -58,10 +58,13 @@ def test_pipeline_exposes_tokenizer_model_config(default_pipe):
 
 def test_forward_traces_once_for_new_batch_sizes_and_lengths(default_pipe):
     forward = default_pipe.compiled_forward
+    default_pipe.forward(default_pipe.preprocess(["first"]))
+    traced = forward.experimental_get_tracing_count()  # 1, or 2 when this load wrote the forward cache (saving traces)
+    assert traced in (1, 2)
     for texts in (["short"], TEXTS, ["a much longer sentence " * 20] * 3, TEXTS[:2]):
         logits = default_pipe.forward(default_pipe.preprocess(texts))
         assert logits.shape == (len(texts), 2)
-    assert forward.experimental_get_tracing_count() == 1
+    assert forward.experimental_get_tracing_count() == traced
 
 
 def test_forward_matches_the_eager_model(default_pipe):

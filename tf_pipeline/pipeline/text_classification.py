@@ -102,7 +102,7 @@ class TextClassificationPipeline(Classifier):
         if not self.checkpoint.new_weights:
             names = self._model_input_names()
             forward = graph.compile_forward(model, names)
-            forward({name: tf.ones([1, 2], tf.int32) for name in names})  # traced as calls trace it: once
+            forward({name: tf.ones([1, 2], tf.int32) for name in names})  # traced now: the first call is quick
             forward_cache.save_forward(folder, forward, model.weights, names)
             self._live_forward = forward
         return None, None

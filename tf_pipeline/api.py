@@ -18,10 +18,9 @@ import os
 from pathlib import Path
 
 from tf_pipeline import errors
+from tf_pipeline.export.runtimes import RUNTIMES
 from tf_pipeline.pipeline.base import Classifier
 from tf_pipeline.pipeline.text_classification import TextClassificationPipeline
-
-RUNTIMES = ("tf", "tflite", "tflite-int8")
 
 
 def load_pipeline(

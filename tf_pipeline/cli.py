@@ -19,17 +19,14 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from tf_pipeline.training.data import SENTIMENT_SPLITS
+from tf_pipeline.benchmark.variants import TEXT_SETS, VARIANTS
 from tf_pipeline.errors import TFPipelineError
+from tf_pipeline.export.runtimes import RUNTIMES
+from tf_pipeline.training.data import SENTIMENT_SPLITS
 from tf_pipeline.training.recipe import Recipe
 
 PROGRESS_MIN_TEXTS = 64  # show a progress bar from this many input texts on
 CALIBRATION_TEXTS = 200  # int8 calibration texts from the shipped set, unless --calibration-data
-RUNTIMES = ("tf", "tflite", "tflite-int8")  # api.RUNTIMES, without importing TF
-VARIANT_NAMES = ("hf_tf_pipeline", "tf_pipeline", "tf_pipeline_input_order", "tf_pipeline_xla", "saved_model_strings",
-                 "saved_model_ids", "tflite_float32", "tflite_dynamic_int8", "hf_pt_pipeline", "optimum_ort_pipeline",
-                 "ort_fp32", "ort_dynamic_int8")  # benchmark.run.VARIANTS, without importing TF
-TEXT_SET_NAMES = ("mixed", "short")  # benchmark.run.TEXT_SETS
 
 
 def _top_k(value: str) -> int | str:
@@ -251,12 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--texts", type=_positive_int,
                        help="texts per set (default: 512 mixed-length texts; all 792 short sentences)")
-    bench.add_argument("--text-sets", default=",".join(TEXT_SET_NAMES),
-                       help="comma-separated subset of: " + ", ".join(TEXT_SET_NAMES) + " (default: both)")
+    bench.add_argument("--text-sets", default=",".join(TEXT_SETS),
+                       help="comma-separated subset of: " + ", ".join(TEXT_SETS) + " (default: both)")
     bench.add_argument("--slow-texts", type=_positive_int, default=128,
                        help="texts for HF's eager TF pipeline, which is slow (default: 128)")
     bench.add_argument("--batch-sizes", type=_positive_ints, default=[1, 8, 32, 128], help="comma-separated (default: 1,8,32,128)")
-    bench.add_argument("--variants", help="comma-separated subset of: " + ", ".join(VARIANT_NAMES)
+    bench.add_argument("--variants", help="comma-separated subset of: " + ", ".join(VARIANTS)
                        + " (default: all; the last four only with --torch-python)")
     bench.add_argument("--torch-python", metavar="PYTHON",
                        help="an interpreter with torch, transformers, onnxruntime and optimum-onnx (its own venv: "

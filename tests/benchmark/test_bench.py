@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tf_pipeline.benchmark.run import (OURS, PEERS, TEXT_SETS, VARIANTS, benchmark_texts, flops_per_token, goals,
-                                       text_sets)
-from tf_pipeline.cli import TEXT_SET_NAMES, VARIANT_NAMES
+from tf_pipeline.benchmark.run import benchmark_texts, flops_per_token, goals, text_sets
+from tf_pipeline.benchmark.variants import OURS, PEERS, TEXT_SETS
 
 TORCH_PYTHON = Path(__file__).parents[2] / ".venv-torch" / "bin" / "python"
 CLI = str(Path(sys.executable).parent / "tf-pipeline")
@@ -64,7 +63,6 @@ def test_texts_sets_and_flops():
     sets = text_sets(TEXT_SETS)
     assert len(sets["mixed"]) == 512 and len(sets["short"]) == 792
     assert {name: len(texts) for name, texts in text_sets(["short"], 10).items()} == {"short": 10}
-    assert VARIANTS == VARIANT_NAMES and TEXT_SETS == TEXT_SET_NAMES
 
     class Config:
         hidden_size, num_hidden_layers, intermediate_size = 384, 6, 1536
@@ -109,7 +107,8 @@ def test_pytorch_format_weights_load_back_to_the_same_logits(tiny_checkpoint, tm
 def test_torch_venv_peers_run_on_the_same_weights(tiny_checkpoint):
     """HF's PyTorch pipeline, optimum's ORT pipeline and ORT fp32 give our scores; int8 reports its agreement."""
     from tf_pipeline import load_pipeline
-    from tf_pipeline.benchmark.run import VENV_PEERS, run_benchmark
+    from tf_pipeline.benchmark.run import run_benchmark
+    from tf_pipeline.benchmark.variants import VENV_PEERS
 
     pipe = load_pipeline(tiny_checkpoint("bert")[0])
     results = run_benchmark(pipe, {"short": text_sets(["short"], 16)["short"]}, batch_sizes=[1, 4],

@@ -34,18 +34,12 @@ import tensorflow as tf
 from tf_pipeline import errors
 from tf_pipeline.benchmark.charts import chart
 from tf_pipeline.benchmark.processes import check_torch_python, ours_command, peer_script, run_job
+from tf_pipeline.benchmark.variants import ORT_PEERS, PEERS, TEXT_SETS, VARIANTS, VENV_PEERS
 from tf_pipeline.pipeline.text_classification import TextClassificationPipeline
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZES = (1, 8, 32, 128)
-OURS = ("tf_pipeline", "tf_pipeline_input_order", "tf_pipeline_xla", "saved_model_strings", "saved_model_ids",
-        "tflite_float32", "tflite_dynamic_int8")
-VENV_PEERS = ("hf_pt_pipeline", "optimum_ort_pipeline", "ort_fp32", "ort_dynamic_int8")  # run by torch_python
-PEERS = ("hf_tf_pipeline", *VENV_PEERS)
-VARIANTS = ("hf_tf_pipeline", *OURS, *VENV_PEERS)
-ORT_PEERS = ("optimum_ort_pipeline", "ort_fp32", "ort_dynamic_int8")
-TEXT_SETS = ("mixed", "short")
 THREADS = 2  # intra-op threads of every runner that takes a number (TF uses the machine's cores)
 TARGETS = {"vs_hf_tf": 10.0, "vs_hf_pt_at_batch_32": 1.5, "share_of_matmul_peak": 0.60}  # issue 6
 GOALS = (  # issue 14: (ours, peer, batch size, minimum ratio of texts/s)

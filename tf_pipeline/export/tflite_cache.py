@@ -17,9 +17,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from tf_pipeline import errors
 from tf_pipeline.checkpoints.loading import Checkpoint, default_max_length
 from tf_pipeline.checkpoints.locations import models_home
+from tf_pipeline.export.runtimes import TFLITE_QUANTIZE
 from tf_pipeline.export.tflite_convert import convert_to_tflite
 from tf_pipeline.export.tflite_runtime import TFLitePipeline
 from tf_pipeline.pipeline.forward_cache import checkpoint_key, prune
@@ -27,15 +27,11 @@ from tf_pipeline.pipeline.text_classification import TextClassificationPipeline
 
 logger = logging.getLogger(__name__)
 
-RUNTIMES = {"tflite": "none", "tflite-int8": "dynamic-int8"}  # runtime → convert_to_tflite's quantize
-
 
 def tflite_pipeline(checkpoint: Checkpoint, *, runtime: str, max_length: int | None = None) -> TFLitePipeline:
     """A :class:`TFLitePipeline` of ``checkpoint`` (float32 for "tflite", int8 weights for "tflite-int8")."""
-    if runtime not in RUNTIMES:
-        raise errors.InvalidInputError(f"runtime must be one of {', '.join(RUNTIMES)}; got {runtime!r}.")
     length = max_length or default_max_length(checkpoint.tokenizer, checkpoint.config)
-    path = models_home() / "cache" / "tflite" / f"{checkpoint_key(checkpoint)}-{length}-{RUNTIMES[runtime]}.tflite"
+    path = models_home() / "cache" / "tflite" / f"{checkpoint_key(checkpoint)}-{length}-{TFLITE_QUANTIZE[runtime]}.tflite"
     if path.is_file():
         os.utime(path)  # recently used: kept by prune()
         return TFLitePipeline(path)
@@ -50,4 +46,4 @@ def tflite_pipeline(checkpoint: Checkpoint, *, runtime: str, max_length: int | N
 
 def _convert(pipe: TextClassificationPipeline, path: Path, runtime: str) -> Path:
     logger.info("Converting %s to TFLite (%s) once (seconds to a minute); cached as %s", pipe.source, runtime, path)
-    return convert_to_tflite(pipe, path, quantize=RUNTIMES[runtime])
+    return convert_to_tflite(pipe, path, quantize=TFLITE_QUANTIZE[runtime])

@@ -15,17 +15,16 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from itertools import islice
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from tf_pipeline import errors
 from tf_pipeline.export.tflite_files import extract_tokenizer, read_metadata
-from tf_pipeline.pipeline.base import SORT_WINDOW, Classifier, check_text, validate_texts
+from tf_pipeline.pipeline.base import Classifier, validate_texts
 from tf_pipeline.pipeline.forward import ATTENTION_BUDGET, sorted_chunk_logits
-from tf_pipeline.pipeline.outputs import Result, scores
+from tf_pipeline.pipeline.outputs import scores
 from tf_pipeline.tokenizers.hf import encode, pad_id
 
 
@@ -80,39 +79,27 @@ class TFLitePipeline(Classifier):
         encoded = encode(self.tokenizer, batch, self.max_length, "np")
         return {name: encoded[name].astype(np.int32) for name in self.input_names}
 
-    def stream(self, texts: Iterable[str], *, top_k: int | None = 1, function_to_apply: str | None = None,
-               batch_size: int = 32, sort_window: int = SORT_WINDOW) -> Iterator[list[Result]]:
-        """:meth:`Classifier.stream`, but the ids flavour batches by token count, not characters.
+    def batches(self, window: list[str], batch_size: int) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
+        """:meth:`Classifier.batches`, but the ids flavour sorts by token count, not characters.
 
-        Each window is tokenized once, without padding; its texts are sorted by token count and
-        each batch is padded in NumPy to its longest text, the ids :meth:`preprocess` gives. Sorting
-        by characters padded more (docs/tflite.md, "Speed tuning").
+        The window is tokenized once, without padding; each batch is padded in NumPy to its longest
+        text, the ids :meth:`preprocess` gives. Sorting by characters padded more (docs/tflite.md,
+        "Speed tuning").
 
         Example:
-            >>> [ranked[0]["label"] for ranked in lite.stream(["good", "bad"], batch_size=8)]
-            ['POSITIVE', 'NEGATIVE']
+            >>> [indices for indices, _ in lite.batches(["a long text", "short", "mid text"], 2)]
+            [[1, 2], [0]]
         """
         if self.strings_in:
-            return super().stream(texts, top_k=top_k, function_to_apply=function_to_apply,
-                                  batch_size=batch_size, sort_window=sort_window)
-        return self._stream_ids(texts, top_k, function_to_apply, batch_size, sort_window)
-
-    def _stream_ids(self, texts, top_k, function_to_apply, batch_size: int, sort_window: int) -> Iterator[list[Result]]:
-        list(super().stream([], batch_size=batch_size, sort_window=sort_window))  # the base's argument checks
-        iterator = (check_text(index, text) for index, text in enumerate(texts))
-        while window := list(islice(iterator, batch_size * sort_window)):
-            encoded = self.tokenizer(window, truncation=True, max_length=self.max_length)
-            columns = {name: encoded[name] for name in self.input_names}
-            lengths = [len(ids) for ids in columns[self.input_names[0]]]
-            order = sorted(range(len(window)), key=lengths.__getitem__)
-            answers: list = [None] * len(window)
-            for start in range(0, len(window), batch_size):
-                indices = order[start:start + batch_size]
-                logits = self.forward(pad_rows(columns, indices, self.pad_values, self.tokenizer.padding_side))
-                results = self.postprocess(logits, top_k=top_k, function_to_apply=function_to_apply)
-                for index, result in zip(indices, results):
-                    answers[index] = result
-            yield from answers
+            yield from super().batches(window, batch_size)
+            return
+        encoded = encode(self.tokenizer, window, self.max_length, return_tensors=None, padding=False)
+        columns = {name: encoded[name] for name in self.input_names}
+        lengths = [len(ids) for ids in columns[self.input_names[0]]]
+        order = sorted(range(len(window)), key=lengths.__getitem__)
+        for start in range(0, len(window), batch_size):
+            indices = order[start:start + batch_size]
+            yield indices, pad_rows(columns, indices, self.pad_values, self.tokenizer.padding_side)
 
     def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         """Logits; a batch over the attention budget runs in length-sorted row chunks within it."""

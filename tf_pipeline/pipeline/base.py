@@ -64,15 +64,26 @@ class Classifier:
             )
         iterator = (check_text(index, text) for index, text in enumerate(texts))
         while window := list(islice(iterator, batch_size * sort_window)):
-            order = sorted(range(len(window)), key=lambda index: len(window[index]))
             answers: list = [None] * len(window)
-            for start in range(0, len(window), batch_size):
-                indices = order[start:start + batch_size]
-                logits = self.forward(self.preprocess([window[index] for index in indices]))
-                results = self.postprocess(logits, top_k=top_k, function_to_apply=function_to_apply)
+            for indices, inputs in self.batches(window, batch_size):
+                results = self.postprocess(self.forward(inputs), top_k=top_k, function_to_apply=function_to_apply)
                 for index, result in zip(indices, results):
                     answers[index] = result
             yield from answers
+
+    def batches(self, window: list[str], batch_size: int) -> Iterator[tuple[list[int], Any]]:
+        """The window's texts in batches of similar length: (their indices in ``window``, their inputs).
+
+        Sorted by characters here; a runner that tokenizes in Python may sort by tokens instead.
+
+        Example:
+            >>> [indices for indices, _ in pipe.batches(["a long text", "short", "mid text"], 2)]
+            [[1, 2], [0]]
+        """
+        order = sorted(range(len(window)), key=lambda index: len(window[index]))
+        for start in range(0, len(window), batch_size):
+            indices = order[start:start + batch_size]
+            yield indices, self.preprocess([window[index] for index in indices])
 
     def __call__(
         self,

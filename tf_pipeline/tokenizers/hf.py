@@ -9,9 +9,13 @@ from __future__ import annotations
 from typing import Sequence
 
 
-def encode(tokenizer, texts: Sequence[str], max_length: int, return_tensors: str = "tf") -> dict:
-    """Token ids like HF's pipeline: padded to the longest text, truncated to ``max_length``."""
-    return dict(tokenizer(list(texts), padding=True, truncation=True, max_length=max_length,
+def encode(tokenizer, texts: Sequence[str], max_length: int, return_tensors: str | None = "tf",
+           padding: bool = True) -> dict:
+    """Token ids like HF's pipeline: padded to the longest text, truncated to ``max_length``.
+
+    ``padding=False`` (with ``return_tensors=None``): one unpadded list of ids per text.
+    """
+    return dict(tokenizer(list(texts), padding=padding, truncation=True, max_length=max_length,
                           return_tensors=return_tensors))
 
 

@@ -11,7 +11,7 @@ import pytest
 from tf_pipeline import CheckpointNotFoundError, InvalidInputError, load_pipeline
 from tf_pipeline.export.tflite_convert import convert_to_tflite
 from tf_pipeline.export.tflite_files import read_metadata
-from tf_pipeline.export.tflite_runtime import TFLitePipeline
+from tf_pipeline.export.tflite_runtime import ROWS_PER_CALL, TFLitePipeline
 from conftest import assert_same_answers
 from tiny_models import CORPUS
 
@@ -44,6 +44,8 @@ def test_tflite_pipeline_answers_like_the_tf_pipeline(tiny_pipe, tmp_path):
         assert_same_answers(call(lite), call(tiny_pipe), atol=1e-4)
     for batch_size in (1, 3):  # dynamic batch and length
         assert len(lite(TEXTS * 2, batch_size=batch_size)) == 6
+    many = [f"{TEXTS[index % 3]} {index}" for index in range(3 * ROWS_PER_CALL + 5)]  # several interpreter calls
+    assert_same_answers(lite(many, batch_size=len(many)), tiny_pipe(many, batch_size=len(many)), atol=1e-4)
 
 
 def test_a_batch_over_the_attention_budget_runs_in_chunks_with_the_same_logits(tiny_pipe, tmp_path):
@@ -101,6 +103,7 @@ def test_strings_in_model_gives_the_same_ids_and_labels(default_pipe, tmp_path, 
     assert agreement >= (1.0 if quantize == "none" else 0.95)
     if quantize == "none":
         assert_same_answers(got, expected, atol=1e-4)
+        assert_same_answers(lite(texts[:40], batch_size=40), expected, atol=1e-4)  # two interpreter calls
 
 
 def test_strings_in_needs_wordpiece(tiny_checkpoint, tmp_path):

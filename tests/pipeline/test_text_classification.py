@@ -169,6 +169,9 @@ def test_the_chunker_bounds_attention_memory_and_trims_padding_eagerly_too():
     seen.clear()
     sorted_chunk_logits(run, {"attention_mask": tf.ones([8, 16], tf.int32)}, 1, padding_slack=np.inf)
     assert seen == [(8, 16)]  # under the budget: one call
+    seen.clear()
+    sorted_chunk_logits(run, {"attention_mask": tf.ones([8, 16], tf.int32)}, 1, padding_slack=np.inf, max_rows=3)
+    assert seen == [(3, 16), (3, 16), (2, 16)]  # at most max_rows per call
 
 
 def test_sorted_chunks_in_graph_give_each_row_its_own_answer(default_pipe):

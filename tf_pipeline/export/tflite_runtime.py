@@ -28,6 +28,9 @@ from tf_pipeline.pipeline.outputs import scores
 from tf_pipeline.tokenizers.hf import encode, pad_id
 
 
+ROWS_PER_CALL = 32  # interpreter calls of more rows ran slower (docs/tflite.md, "Speed tuning")
+
+
 class TFLitePipeline(Classifier):
     """A .tflite classifier with the TF pipeline's call and output format.
 
@@ -102,13 +105,21 @@ class TFLitePipeline(Classifier):
             yield indices, pad_rows(columns, indices, self.pad_values, self.tokenizer.padding_side)
 
     def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        """Logits; a batch over the attention budget runs in length-sorted row chunks within it."""
+        """Logits. A batch runs in calls of at most :data:`ROWS_PER_CALL` rows (larger calls ran slower)
+        and, over the attention budget, in length-sorted row chunks within it."""
         if self.strings_in:
-            return self.runner(text=inputs["text"])["logits"]
+            texts = inputs["text"]
+            return np.concatenate([self.runner(text=texts[start:start + ROWS_PER_CALL])["logits"]
+                                   for start in range(0, len(texts), ROWS_PER_CALL)])
         ids = {name: np.asarray(inputs[name], np.int32) for name in self.input_names}
-        if "attention_mask" not in ids or fits_one_chunk(ids["attention_mask"].shape):
+        rows = len(ids["input_ids"])
+        if "attention_mask" not in ids:
+            return np.concatenate([self._run({name: part[start:start + ROWS_PER_CALL] for name, part in ids.items()})
+                                   for start in range(0, rows, ROWS_PER_CALL)])
+        if rows <= ROWS_PER_CALL and fits_one_chunk(ids["attention_mask"].shape):
             return self._run(ids)
-        return sorted_chunk_logits(self._run, ids, len(self.labels), padding_slack=math.inf).numpy()
+        return sorted_chunk_logits(self._run, ids, len(self.labels), padding_slack=math.inf,
+                                   max_rows=ROWS_PER_CALL).numpy()
 
     def _run(self, ids: dict) -> np.ndarray:
         return self.runner(**{name: np.asarray(part, np.int32) for name, part in ids.items()})["logits"]

@@ -74,7 +74,8 @@ def model_logits(model, inputs: dict[str, tf.Tensor], *, sort_and_chunk: bool = 
 
 
 def sorted_chunk_logits(run, tensors: dict[str, tf.Tensor], num_labels: int, *,
-                        budget: int = ATTENTION_BUDGET, padding_slack: float = PADDING_SLACK) -> tf.Tensor:
+                        budget: int = ATTENTION_BUDGET, padding_slack: float = PADDING_SLACK,
+                        max_rows: int | None = None) -> tf.Tensor:
     """``run`` on length-sorted row chunks, inside the graph; logits come back in input order.
 
     Rows are sorted by where their last real token is (``attention_mask``) and cut greedily into
@@ -86,7 +87,7 @@ def sorted_chunk_logits(run, tensors: dict[str, tf.Tensor], num_labels: int, *,
 
     The one chunker: it runs in the graph (the pipeline, the SavedModel) and eagerly, where ``run``
     may be any Python callable (the XLA pipeline, a TFLite interpreter). ``padding_slack=math.inf``
-    chunks by the memory budget only.
+    chunks by the memory budget only; ``max_rows`` caps the rows per call.
 
     Example:
         >>> sorted_chunk_logits(lambda ids: model(**ids).logits, {"input_ids": ids, "attention_mask": mask}, 2)
@@ -106,6 +107,8 @@ def sorted_chunk_logits(run, tensors: dict[str, tf.Tensor], num_labels: int, *,
         rows = tf.cast(index - start + 1, tf.float64)
         real_tokens = tokens_before + ends - tokens_before[start]
         fits = (rows * ends * ends <= budget) & (rows * ends <= (1 + padding_slack) * real_tokens)
+        if max_rows is not None:
+            fits &= rows <= max_rows
         fits = tf.cast(fits | (index <= start), tf.int64)  # the first row always fits
         count = tf.reduce_sum(tf.math.cumprod(fits)) - start  # rows up to the first that does not fit
         chunk_width = tf.cast(ends[start + count - 1], tf.int64)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tf_pipeline.benchmark.charts import ratio_label
 from tf_pipeline.benchmark.run import benchmark_texts, flops_per_token, goals, text_sets
 from tf_pipeline.benchmark.variants import OURS, PEERS, TEXT_SETS
 
@@ -80,6 +81,9 @@ def test_goals_report_met_and_missed():
     assert report["tflite_dynamic_int8_vs_ort_dynamic_int8_at_batch_32"]["met"] is False
     assert report["tflite_dynamic_int8_label_agreement"] == {"goal": 0.985, "value": 0.99, "met": True,
                                                              "ort_dynamic_int8_vs_ort_fp32": 0.95}
+    assert [ratio_label(name, entry) for name, entry in variants.items()] == [
+        "1.20×", "1.40×"]  # the chart's labels over our bars
+    assert ratio_label("hf_pt_pipeline", {"throughput": {"32": 200.0}}) is None  # a peer: no label
 
 
 def test_pytorch_format_weights_load_back_to_the_same_logits(tiny_checkpoint, tmp_path):

@@ -531,6 +531,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("tf_pipeline").setLevel(logging.INFO)
     logging.captureWarnings(True)
     warnings.formatwarning = lambda message, category, *_: f"{category.__name__}: {message}"
+    # tf.keras as tf_keras, the Keras that transformers' TF models are built on: TensorFlow then does
+    # not import Keras 3, which imports matplotlib (0.6 s of every command's start; docs/python.md).
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     _quiet_tensorflow(args.verbose)
     try:
         return COMMANDS[args.command](args) or 0

@@ -108,21 +108,21 @@ class TFLitePipeline(Classifier):
         """Logits. A batch runs in calls of at most :data:`ROWS_PER_CALL` rows (larger calls ran slower)
         and, over the attention budget, in length-sorted row chunks within it."""
         if self.strings_in:
-            texts = inputs["text"]
-            return np.concatenate([self.runner(text=texts[start:start + ROWS_PER_CALL])["logits"]
-                                   for start in range(0, len(texts), ROWS_PER_CALL)])
+            return self._in_row_slices({"text": inputs["text"]})
         ids = {name: np.asarray(inputs[name], np.int32) for name in self.input_names}
-        rows = len(ids["input_ids"])
-        if "attention_mask" not in ids:
-            return np.concatenate([self._run({name: part[start:start + ROWS_PER_CALL] for name, part in ids.items()})
-                                   for start in range(0, rows, ROWS_PER_CALL)])
-        if rows <= ROWS_PER_CALL and fits_one_chunk(ids["attention_mask"].shape):
-            return self._run(ids)
+        mask = ids.get("attention_mask")
+        if mask is None or (len(mask) <= ROWS_PER_CALL and fits_one_chunk(mask.shape)):
+            return self._in_row_slices(ids)
         return sorted_chunk_logits(self._run, ids, len(self.labels), padding_slack=math.inf,
                                    max_rows=ROWS_PER_CALL).numpy()
 
-    def _run(self, ids: dict) -> np.ndarray:
-        return self.runner(**{name: np.asarray(part, np.int32) for name, part in ids.items()})["logits"]
+    def _in_row_slices(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        rows = len(next(iter(inputs.values())))
+        return np.concatenate([self._run({name: part[start:start + ROWS_PER_CALL] for name, part in inputs.items()})
+                               for start in range(0, max(rows, 1), ROWS_PER_CALL)])
+
+    def _run(self, inputs: dict) -> np.ndarray:
+        return self.runner(**{name: np.asarray(part) for name, part in inputs.items()})["logits"]
 
     def scores(self, logits, function_to_apply: str | None = None) -> np.ndarray:
         """Step 3 in NumPy (the same functions as :func:`~tf_pipeline.pipeline.outputs.scores`)."""

@@ -23,14 +23,6 @@ import numpy as np
 WORKDIR = Path("/tmp/bench_tflite")
 
 
-def text_sets() -> dict[str, list[str]]:
-    from tf_pipeline.benchmark.run import benchmark_texts
-    from tf_pipeline.training.data import sentiment_set
-
-    short = [example.text for split in ("heldout", "evaluation") for example in sentiment_set(split)]
-    return {"short": short, "mixed": benchmark_texts(512)}
-
-
 def converted(quantize: str) -> Path:
     """The default model converted once (ids flavour) into WORKDIR."""
     path = WORKDIR / f"{quantize}.tflite"
@@ -92,10 +84,11 @@ def main() -> None:
     parser.add_argument("--profile", help="write a cProfile of (a) at the first model/set/batch here")
     args = parser.parse_args()
 
+    from tf_pipeline.benchmark.run import text_sets
     from tf_pipeline.export.tflite_runtime import TFLitePipeline
 
     WORKDIR.mkdir(exist_ok=True)
-    sets = text_sets()
+    sets = text_sets(args.sets)
     print(f"{'model':<13}{'set':<7}{'batch':>6}{'(a) pipe':>10}{'(b) bare':>10}{'a/b':>6}", flush=True)
     for quantize in args.models:
         path = converted(quantize)

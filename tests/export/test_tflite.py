@@ -180,21 +180,6 @@ def test_token_count_batching_gives_each_text_its_answer_alone(tiny_pipe, tmp_pa
         list(lite.stream(texts, batch_size=0))
 
 
-@pytest.mark.parametrize("side", ["right", "left"])
-def test_pad_rows_pads_as_the_hf_tokenizer_does(tiny_pipe, tmp_path, side):
-    from tf_pipeline.export.tflite_runtime import pad_rows
-
-    lite = TFLitePipeline(convert_to_tflite(tiny_pipe, tmp_path / "m.tflite"))
-    lite.tokenizer.padding_side = side
-    texts = [TEXTS[2], TEXTS[0], TEXTS[1] * 5]
-    encoded = lite.tokenizer(texts, truncation=True, max_length=lite.max_length)
-    padded = pad_rows({name: encoded[name] for name in lite.input_names}, [1, 2, 0], lite.pad_values, side)
-    expected = lite.preprocess([texts[1], texts[2], texts[0]])
-    assert padded.keys() == expected.keys()
-    for name in padded:
-        np.testing.assert_array_equal(padded[name], expected[name])
-
-
 def test_numpy_scores_match_the_pipeline_step_3():
     from tf_pipeline.export.tflite_runtime import numpy_scores
     from tf_pipeline.pipeline.outputs import scores

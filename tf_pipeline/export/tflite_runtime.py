@@ -16,7 +16,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from tf_pipeline.export.tflite_files import extract_tokenizer, read_metadata
 from tf_pipeline.pipeline.base import Classifier, validate_texts
 from tf_pipeline.pipeline.forward import ATTENTION_BUDGET, sorted_chunk_logits
 from tf_pipeline.pipeline.outputs import scores
-from tf_pipeline.tokenizers.hf import encode, pad_id
+from tf_pipeline.tokenizers.hf import encode, token_sorted_batches
 
 
 ROWS_PER_CALL = 32  # interpreter calls of more rows ran slower (docs/tflite.md, "Speed tuning")
@@ -58,9 +58,6 @@ class TFLitePipeline(Classifier):
             custom_op_registerers=registerers, model_path=str(self.path), num_threads=self.num_threads
         )
         self.runner = self.interpreter.get_signature_runner("serving_default")
-        if not self.strings_in:
-            self.pad_values = {"input_ids": pad_id(self.tokenizer), "attention_mask": 0,
-                               "token_type_ids": getattr(self.tokenizer, "pad_token_type_id", 0)}
 
     def _carried_tokenizer(self):
         from tf_pipeline.checkpoints.loading import load_tokenizer
@@ -83,26 +80,10 @@ class TFLitePipeline(Classifier):
         return {name: encoded[name].astype(np.int32) for name in self.input_names}
 
     def batches(self, window: list[str], batch_size: int) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
-        """:meth:`Classifier.batches`, but the ids flavour sorts by token count, not characters.
-
-        The window is tokenized once, without padding; each batch is padded in NumPy to its longest
-        text, the ids :meth:`preprocess` gives. Sorting by characters padded more (docs/tflite.md,
-        "Speed tuning").
-
-        Example:
-            >>> [indices for indices, _ in lite.batches(["a long text", "short", "mid text"], 2)]
-            [[1, 2], [0]]
-        """
+        """:meth:`Classifier.batches`; the ids flavour sorts by token count (:func:`token_sorted_batches`)."""
         if self.strings_in:
-            yield from super().batches(window, batch_size)
-            return
-        encoded = encode(self.tokenizer, window, self.max_length, return_tensors=None, padding=False)
-        columns = {name: encoded[name] for name in self.input_names}
-        lengths = [len(ids) for ids in columns[self.input_names[0]]]
-        order = sorted(range(len(window)), key=lengths.__getitem__)
-        for start in range(0, len(window), batch_size):
-            indices = order[start:start + batch_size]
-            yield indices, pad_rows(columns, indices, self.pad_values, self.tokenizer.padding_side)
+            return super().batches(window, batch_size)
+        return token_sorted_batches(self.tokenizer, window, batch_size, self.max_length, self.input_names)
 
     def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         """Logits. A batch runs in calls of at most :data:`ROWS_PER_CALL` rows (larger calls ran slower)
@@ -127,30 +108,6 @@ class TFLitePipeline(Classifier):
     def scores(self, logits, function_to_apply: str | None = None) -> np.ndarray:
         """Step 3 in NumPy (the same functions as :func:`~tf_pipeline.pipeline.outputs.scores`)."""
         return numpy_scores(np.asarray(logits, np.float32), function_to_apply or self.metadata.function_to_apply)
-
-
-def pad_rows(columns: dict[str, Sequence[Sequence[int]]], indices: Sequence[int], pad_values: dict[str, int],
-             side: str = "right") -> dict[str, np.ndarray]:
-    """The rows ``indices`` of unpadded token-id lists as int32 arrays padded to the longest of them,
-    as the HF tokenizer pads (``pad_values`` per input, on ``side``).
-
-    Example:
-        >>> pad_rows({"input_ids": [[101, 7, 102], [101, 102]]}, [1, 0], {"input_ids": 0})["input_ids"]
-        array([[101, 102,   0],
-               [101,   7, 102]], dtype=int32)
-    """
-    width = max(len(columns[next(iter(columns))][index]) for index in indices)
-    padded = {}
-    for name, rows in columns.items():
-        array = np.full((len(indices), width), pad_values.get(name, 0), np.int32)
-        for row, index in enumerate(indices):
-            ids = rows[index]
-            if side == "left":
-                array[row, width - len(ids):] = ids
-            else:
-                array[row, :len(ids)] = ids
-        padded[name] = array
-    return padded
 
 
 def fits_one_chunk(shape: tuple[int, ...], budget: int = ATTENTION_BUDGET) -> bool:

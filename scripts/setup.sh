@@ -19,3 +19,5 @@ if .venv/bin/python -c "import importlib.util, sys; sys.exit(importlib.util.find
   echo "setup: torch is installed in .venv; remove it (pip uninstall torch): it crashes beside TensorFlow." >&2
   exit 1
 fi
+# The default model (fine-tuned once, ~5 minutes on 2 cores; a few seconds when already built).
+.venv/bin/tf-pipeline build-default > /dev/null

@@ -31,7 +31,6 @@ PEER_MODULES = {  # what each torch-venv peer imports
 }
 
 
-@functools.lru_cache(maxsize=None)
 def check_torch_python(torch_python: str, peers: tuple[str, ...]) -> str:
     """The interpreter's absolute path, once it has been seen to import what ``peers`` need.
 
@@ -42,14 +41,19 @@ def check_torch_python(torch_python: str, peers: tuple[str, ...]) -> str:
     path = os.path.abspath(torch_python)  # not resolve(): a venv's python is a symlink to the base one
     if not Path(path).is_file():
         raise errors.InvalidInputError(f"--torch-python {torch_python} is not a file; {SETUP_HINT}.")
-    modules = sorted({module for peer in peers for module in PEER_MODULES[peer]})
-    done = subprocess.run([path, "-c", f"import {', '.join(modules)}"], capture_output=True, text=True,
+    check_imports(path, tuple(sorted({module for peer in peers for module in PEER_MODULES[peer]})))
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def check_imports(python: str, modules: tuple[str, ...]) -> None:
+    """Raise :class:`InvalidInputError` unless ``python`` imports ``modules`` (checked once per pair)."""
+    done = subprocess.run([python, "-c", f"import {', '.join(modules)}"], capture_output=True, text=True,
                           env={**os.environ, "USE_TF": "0"})
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no error message"])[-1]
         raise errors.InvalidInputError(
-            f"--torch-python {torch_python} cannot import {', '.join(modules)} ({last}); {SETUP_HINT}.")
-    return path
+            f"--torch-python {python} cannot import {', '.join(modules)} ({last}); {SETUP_HINT}.")
 
 
 def peer_script(peer: str) -> str:

@@ -52,6 +52,20 @@ def test_the_cli_skips_keras_3_when_it_imports_tensorflow(tiny_checkpoint):
     assert result.stdout.splitlines()[-1] == "['tensorflow']"
 
 
+def test_the_program_keeps_its_exit_code_and_exit_handlers(tiny_checkpoint, tmp_path):
+    """``cli.run`` freezes the collector before exiting (the last collections cost 0.7 s); exit
+    handlers still run and the command's exit code is the process's."""
+    folder, _, _ = tiny_checkpoint("bert")
+    code = ("import atexit, gc, sys; atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0)); "
+            "from tf_pipeline.cli import run; sys.argv = ['tf-pipeline', 'predict', '--model', *sys.argv[1:]]; run()")
+    for model, status in ((str(folder), 0), (str(tmp_path / "missing"), 2)):
+        result = subprocess.run([sys.executable, "-c", code, model, "good film"], capture_output=True, text=True,
+                                timeout=300)
+        assert result.returncode == status, result.stderr
+        assert result.stdout.splitlines()[-1] == "frozen True"
+        assert ('"label"' in result.stdout) == (status == 0)
+
+
 def test_predict_from_file_and_stdin_match_the_library(tiny_checkpoint, tmp_path):
     from tf_pipeline import load_pipeline
 

@@ -180,6 +180,21 @@ def test_token_count_batching_gives_each_text_its_answer_alone(tiny_pipe, tmp_pa
         list(lite.stream(texts, batch_size=0))
 
 
+def test_dynamic_int8_embedding_tables_have_one_scale_per_column(tiny_pipe, tmp_path):
+    """The converter gives a table one scale; tf_pipeline re-quantizes it per column from the float weights."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    path = convert_to_tflite(tiny_pipe, tmp_path / "m.tflite", quantize="dynamic-int8")
+    words = tiny_pipe.model.get_input_embeddings().weight.numpy()
+    interpreter = Interpreter(model_path=str(path))
+    (table,) = [detail for detail in interpreter.get_tensor_details()
+                if detail["dtype"] == np.int8 and tuple(detail["shape"]) == words.shape]
+    scales = table["quantization_parameters"]["scales"]
+    assert len(scales) == words.shape[1] and table["quantization_parameters"]["quantized_dimension"] == 1
+    ints = interpreter.get_tensor(table["index"]).astype(np.float32)
+    assert np.max(np.abs(ints * scales - words) - scales / 2) <= 1e-6  # each value within half its column's step
+
+
 def test_numpy_scores_match_the_pipeline_step_3():
     from tf_pipeline.export.tflite_runtime import numpy_scores
     from tf_pipeline.pipeline.outputs import scores

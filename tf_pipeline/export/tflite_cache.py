@@ -26,12 +26,14 @@ from tf_pipeline.pipeline.forward_cache import checkpoint_key, prune
 from tf_pipeline.pipeline.text_classification import TextClassificationPipeline
 
 logger = logging.getLogger(__name__)
+CONVERSION = 2  # raised when conversion changes what a file holds (2: int8 tables per column); old files go unused
 
 
 def tflite_pipeline(checkpoint: Checkpoint, *, runtime: str, max_length: int | None = None) -> TFLitePipeline:
     """A :class:`TFLitePipeline` of ``checkpoint`` (float32 for "tflite", int8 weights for "tflite-int8")."""
     length = max_length or default_max_length(checkpoint.tokenizer, checkpoint.config)
-    path = models_home() / "cache" / "tflite" / f"{checkpoint_key(checkpoint)}-{length}-{TFLITE_QUANTIZE[runtime]}.tflite"
+    name = f"{checkpoint_key(checkpoint)}-c{CONVERSION}-{length}-{TFLITE_QUANTIZE[runtime]}.tflite"
+    path = models_home() / "cache" / "tflite" / name
     if path.is_file():
         os.utime(path)  # recently used: kept by prune()
         return TFLitePipeline(path)

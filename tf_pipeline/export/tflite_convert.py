@@ -34,6 +34,7 @@ from tf_pipeline.export.layout import copy_tokenizer_files, write_tokenizer_file
 from tf_pipeline.export.metadata import ExportMetadata, library_versions
 from tf_pipeline.export.saved_model_runtime import SavedModelPipeline
 from tf_pipeline.export.tflite_files import pack
+from tf_pipeline.export.tflite_tables import quantize_tables_per_column, saved_model_matrices
 from tf_pipeline.pipeline.forward import input_signature
 from tf_pipeline.pipeline.outputs import default_function, graph_outputs
 from tf_pipeline.pipeline.text_classification import TextClassificationPipeline
@@ -114,6 +115,8 @@ def convert_to_tflite(
         converter.allow_custom_ops = flavour == "strings"  # tensorflow_text's kernels
         _configure(converter, quantize, source, representative_texts)
         flatbuffer = converter.convert()
+        if quantize == "dynamic-int8":
+            flatbuffer = quantize_tables_per_column(flatbuffer, saved_model_matrices(saved_model))
         metadata = ExportMetadata(
             format="tflite", labels=list(source.labels), function_to_apply=function, max_length=source.max_length,
             input_names=list(source.input_names), text_in=flavour == "strings", model_type=source.model_type,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv in the repo root and install tf_pipeline, its test tools and the default
-# weights. Idempotent: does nothing when pyproject.toml and this script are unchanged.
+# Create .venv in the repo root, install tf_pipeline, its test tools and the default weights, and
+# build the default model. Idempotent: installs only when pyproject.toml or this script changed, and
+# builds only when the default model is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}

@@ -49,9 +49,10 @@ def token_sorted_batches(tokenizer, texts: Sequence[str], batch_size: int, max_l
     columns = {name: encoded[name] for name in input_names}
     lengths = [len(ids) for ids in columns[input_names[0]]]
     order = sorted(range(len(texts)), key=lengths.__getitem__)
+    fill = pad_values(tokenizer)
     for start in range(0, len(texts), batch_size):
         indices = order[start:start + batch_size]
-        yield indices, pad_rows(columns, indices, pad_values(tokenizer), tokenizer.padding_side)
+        yield indices, pad_rows(columns, indices, fill, tokenizer.padding_side)
 
 
 def pad_rows(columns: dict[str, Sequence[Sequence[int]]], indices: Sequence[int], pad_values: dict[str, int],

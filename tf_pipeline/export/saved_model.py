@@ -24,6 +24,7 @@ from tf_pipeline import errors
 from tf_pipeline.atomic import atomic_folder
 from tf_pipeline.export.layout import METADATA_FILE, TOKENIZER_DIR, WARMUP_FILE, version_numbers, write_tokenizer_files
 from tf_pipeline.export.metadata import ExportMetadata, library_versions
+from tf_pipeline.export.tflite_graph import dense_as_matmul
 from tf_pipeline.pipeline.base import has_text, is_positive_int
 from tf_pipeline.pipeline.forward import input_signature, model_logits
 from tf_pipeline.pipeline.outputs import default_function, graph_outputs
@@ -47,8 +48,10 @@ class ServingModule(tf.Module):
         self.function = default_function(pipe.config)
         self.labels = tf.constant(pipe.labels)
         self.text_tokenizer = in_graph_tokenizer(pipe.tokenizer, max_length)
-        # Plain ids → logits (no chunking): what `convert --saved-model` turns into TFLite.
-        self.logits = tf.function(self._logits, input_signature=[input_signature(self.input_names)])
+        # Plain ids → logits (no chunking): what `convert --saved-model` turns into TFLite, traced as
+        # the TFLite converter of a checkpoint traces it (dense layers as matmul: tflite_graph).
+        with dense_as_matmul():  # saved as this one trace (a tf.function would be traced again when saved)
+            self.logits = tf.function(self._logits).get_concrete_function(input_signature(self.input_names))
 
     def _logits(self, ids: dict[str, tf.Tensor]) -> tf.Tensor:
         return self.model(**ids, training=False).logits

@@ -34,6 +34,7 @@ from tf_pipeline.export.layout import copy_tokenizer_files, write_tokenizer_file
 from tf_pipeline.export.metadata import ExportMetadata, library_versions
 from tf_pipeline.export.saved_model_runtime import SavedModelPipeline
 from tf_pipeline.export.tflite_files import pack
+from tf_pipeline.export.tflite_graph import dense_as_matmul
 from tf_pipeline.export.tflite_tables import quantize_tables_per_column, saved_model_matrices
 from tf_pipeline.pipeline.forward import input_signature
 from tf_pipeline.pipeline.outputs import default_function, graph_outputs
@@ -110,7 +111,9 @@ def convert_to_tflite(
         module = IdsModule(logits, function, source.input_names, weights)
     with tempfile.TemporaryDirectory() as workdir:
         saved_model = Path(workdir) / "saved_model"
-        tf.saved_model.save(module, str(saved_model), signatures={"serving_default": module.signature()})
+        with dense_as_matmul():  # no run-time shape arithmetic around dense layers (tflite_graph)
+            signature = module.signature()
+        tf.saved_model.save(module, str(saved_model), signatures={"serving_default": signature})
         converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
         converter.allow_custom_ops = flavour == "strings"  # tensorflow_text's kernels
         _configure(converter, quantize, source, representative_texts)

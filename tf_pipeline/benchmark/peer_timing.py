@@ -22,14 +22,17 @@ from typing import Callable, Sequence
 Runner = Callable[[Sequence[str], int], list]
 
 
-def throughput(run: Runner, texts: Sequence[str], batch_size: int, warm_all: bool = False) -> tuple[float, float, list]:
-    """Texts/s over all ``texts``, the untimed warm-up's seconds, and the timed run's answers.
+def throughput(run: Runner, texts: Sequence[str], batch_size: int) -> tuple[float, float, list]:
+    """Texts/s of a timed pass over all ``texts``, the seconds of the untimed pass before it, and the
+    timed pass's answers.
 
-    The warm-up runs the first batch, or every text (``warm_all``) for a runner that compiles per shape.
+    The untimed pass runs every text at this batch size first, so the timed one measures the steady
+    state: shapes a runtime prepares once (XLA compiles, oneDNN primitives, LiteRT's first call of
+    a shape) are prepared in every runner alike (docs/benchmark.md, "Running it").
     """
     texts = list(texts)
     began = time.perf_counter()
-    run(texts if warm_all else texts[:batch_size], batch_size)
+    run(texts, batch_size)
     warm_seconds = time.perf_counter() - began
     began = time.perf_counter()
     answers = run(texts, batch_size)
@@ -62,15 +65,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure_runner(run: Runner, texts: Sequence[str], batch_sizes: Sequence[int], latency_texts: int,
-                   warm_all: bool = False) -> dict:
+def measure_runner(run: Runner, texts: Sequence[str], batch_sizes: Sequence[int], latency_texts: int) -> dict:
     """Throughput per batch size, single-text latencies, peak memory, and every text's scores.
 
     The scores are the answers of the timed run at the last batch size.
     """
     answer: dict = {"throughput": {}, "warmup_s": {}, "scores": []}
     for size in batch_sizes:
-        rate, warm_seconds, answers = throughput(run, texts, size, warm_all)
+        rate, warm_seconds, answers = throughput(run, texts, size)
         answer["throughput"][str(size)] = rate
         answer["warmup_s"][str(size)] = warm_seconds
         answer["scores"] = [{label: float(score) for label, score in scores.items()} for scores in answers]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tf_pipeline.benchmark.charts import ratio_label
+from tf_pipeline.benchmark.peer_timing import measure_runner
 from tf_pipeline.benchmark.run import benchmark_texts, flops_per_token, goals, text_sets
 from tf_pipeline.benchmark.variants import OURS, PEERS, TEXT_SETS
 
@@ -69,6 +70,20 @@ def test_texts_sets_and_flops():
         hidden_size, num_hidden_layers, intermediate_size = 384, 6, 1536
 
     assert 20e6 < flops_per_token(Config, 64) < 25e6  # MiniLM-L6: ~2 × 10.6M weights per token
+
+
+def test_every_runner_is_timed_on_its_second_pass_at_each_batch_size():
+    """One untimed pass over all texts, then the timed one: the steady state, alike for every runner."""
+    calls = []
+
+    def run(texts, batch_size):
+        calls.append((len(texts), batch_size))
+        return [{"POSITIVE": float(len(text))} for text in texts]
+
+    answer = measure_runner(run, ["a", "bb", "ccc"], [1, 2], latency_texts=2)
+    assert calls == [(3, 1), (3, 1), (3, 2), (3, 2), (1, 1), (1, 1)]  # two passes per size, then latencies
+    assert set(answer["throughput"]) == set(answer["warmup_s"]) == {"1", "2"}
+    assert answer["scores"] == [{"POSITIVE": 1.0}, {"POSITIVE": 2.0}, {"POSITIVE": 3.0}]
 
 
 def test_goals_report_met_and_missed():

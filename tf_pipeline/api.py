@@ -38,7 +38,7 @@ def load_pipeline(
     With ``None`` the default model is built first if needed (about 5 minutes, once).
     ``jit_compile=True`` runs the model under XLA with inputs padded to length buckets.
     ``runtime``: "tf" (the TensorFlow graph), "tflite" (LiteRT, float32) or "tflite-int8" (LiteRT,
-    int8 weights: the fastest on CPU, labels agree with float32 on 99.2–99.4% of the benchmark's texts); a
+    int8 weights: the fastest on CPU, labels agree with float32 on 99.4% of the benchmark's texts); a
     checkpoint is converted on first use and the .tflite cached (:mod:`~tf_pipeline.export.tflite_cache`).
     Exports answer the same way but fix their labels and length when they are made, so the
     other options are refused for them.

@@ -62,7 +62,7 @@ def _add_model_arguments(parser: argparse.ArgumentParser, exports: bool = False)
         parser.add_argument(
             "--runtime", choices=RUNTIMES, default="tf",
             help="tf: the TensorFlow graph (default); tflite: LiteRT float32; tflite-int8: LiteRT with int8 weights, "
-                 "the fastest on CPU (labels agree with float32 on 99.2–99.4%% of the benchmark's texts). A "
+                 "the fastest on CPU (labels agree with float32 on 99.4%% of the benchmark's texts). A "
                  "checkpoint is converted once (seconds to a minute) and the .tflite cached; the answers keep the "
                  "same format",
         )

@@ -49,7 +49,7 @@ def test_dense_as_matmul_computes_the_same_products_and_restores_tensordot():
 @pytest.mark.parametrize("quantize", ["none", "dynamic-int8"])
 def test_converted_graphs_keep_no_shape_arithmetic_around_dense_layers(tiny_checkpoint, tmp_path, quantize):
     """From a checkpoint and from a SavedModel export: every dense layer is one FULLY_CONNECTED whose input
-    keeps its hidden size, with no REDUCE_PROD/GATHER of shapes before it (docs/tflite.md, "Speed tuning")."""
+    keeps its hidden size, with no REDUCE_PROD of shapes before it (docs/tflite.md, "The graph")."""
     pipe = load_pipeline(tiny_checkpoint("bert")[0])
     export = SavedModelPipeline(export_saved_model(pipe, tmp_path / "export"))
     for source in (pipe, export):

@@ -33,18 +33,25 @@ def quantize_tables_per_column(flatbuffer: bytes, weights: Sequence[np.ndarray])
     model = flatbuffer_utils.convert_bytearray_to_object(bytearray(flatbuffer))
     gather, dequantize = (_opcode_indices(model, op) for op in (schema.BuiltinOperator.GATHER,
                                                               schema.BuiltinOperator.DEQUANTIZE))
+    done = {}  # table buffer → its column scales (a table looked up twice is re-quantized once)
     for subgraph in model.subgraphs:
         consumers = defaultdict(list)
         for op in subgraph.operators:
             for index in op.inputs:
                 consumers[index].append(op)
         for op in list(subgraph.operators):
+            if op.opcodeIndex not in gather:
+                continue
             users = consumers[op.outputs[0]]
-            if op.opcodeIndex in gather and users and {user.opcodeIndex for user in users} <= dequantize:
-                scales = _requantize(model, subgraph.tensors[op.inputs[0]], subgraph.tensors[op.outputs[0]], weights)
-                if scales is not None:
-                    for user in users:
-                        _scale_columns_after(model, subgraph, user, scales)
+            table, rows = subgraph.tensors[op.inputs[0]], subgraph.tensors[op.outputs[0]]
+            if not users or not {user.opcodeIndex for user in users} <= dequantize or rows.quantization is None:
+                continue
+            if table.buffer not in done:
+                done[table.buffer] = _requantize(model, table, weights)
+            if done[table.buffer] is not None:
+                rows.quantization.scale, rows.quantization.zeroPoint = [1.0], [0]
+                for user in users:
+                    _scale_columns_after(model, subgraph, user, done[table.buffer])
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
@@ -61,13 +68,12 @@ def _opcode_indices(model, builtin: int) -> set[int]:
             if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin}
 
 
-def _requantize(model, table, rows, weights: Sequence[np.ndarray]) -> np.ndarray | None:
-    """Per-column int8 values for ``table`` (kept at scale 1, as are the looked-up ``rows``) and their
-    column scales, if it is a per-tensor int8 constant whose float source is exactly one of ``weights``."""
+def _requantize(model, table, weights: Sequence[np.ndarray]) -> np.ndarray | None:
+    """Per-column int8 values for ``table`` (its scale set to 1) and their column scales, if it is a
+    per-tensor int8 constant whose float source is exactly one of ``weights``."""
     quantization, buffer = table.quantization, model.buffers[table.buffer]
     if (table.type != schema.TensorType.INT8 or buffer.data is None or len(table.shape) != 2
-            or rows.quantization is None or quantization is None or quantization.scale is None
-            or len(quantization.scale) != 1):
+            or quantization is None or quantization.scale is None or len(quantization.scale) != 1):
         return None
     ints = np.frombuffer(bytes(buffer.data), np.int8).reshape(tuple(table.shape))
     scale, zero = quantization.scale[0], quantization.zeroPoint[0]
@@ -77,8 +83,7 @@ def _requantize(model, table, rows, weights: Sequence[np.ndarray]) -> np.ndarray
         return None
     scales = (np.maximum(np.abs(sources[0]).max(axis=0), np.finfo(np.float32).tiny) / 127).astype(np.float32)
     buffer.data = np.frombuffer(np.clip(np.round(sources[0] / scales), -127, 127).astype(np.int8).tobytes(), np.uint8)
-    for tensor in (table, rows):
-        tensor.quantization.scale, tensor.quantization.zeroPoint = [1.0], [0]
+    table.quantization.scale, table.quantization.zeroPoint = [1.0], [0]
     return scales
 
 

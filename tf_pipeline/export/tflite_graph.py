@@ -3,10 +3,10 @@
 A Keras ``Dense`` on a ``[batch, length, hidden]`` input computes ``tf.tensordot``, which reshapes
 to 2-D and back with shapes computed at run time (SHAPE, GATHER, REDUCE_PROD, PACK). With dynamic
 batch and length, TFLite marks those reshaped tensors dynamic, so every call re-prepares the XNNPACK
-partitions behind them: the default model's graph had 574 ops in 56 partitions. Traced with
-``tf.matmul`` instead (the same product, broadcast over the leading axes), the converter emits one
-FULLY_CONNECTED per layer that keeps the leading axes: 320 ops, and int8 single sentences run
-~1.3× faster (docs/tflite.md, "Speed tuning").
+partitions behind them: the default model's graph had 574 ops. Traced with ``tf.matmul`` instead
+(the same product, broadcast over the leading axes), the converter emits one FULLY_CONNECTED per
+layer that keeps the leading axes: 316 ops, and int8 single sentences run ~1.3× faster
+(docs/tflite.md, "The graph: dense layers as matmul").
 
 Example:
     >>> with dense_as_matmul():

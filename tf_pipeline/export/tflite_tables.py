@@ -97,6 +97,10 @@ def _scale_columns_after(model, subgraph, dequantize, scales: np.ndarray) -> Non
     for op in subgraph.operators:
         op.inputs = [product if index == rows else index for index in op.inputs]
     subgraph.outputs = [product if index == rows else index for index in subgraph.outputs]
+    for signature in model.signatureDefs or []:  # a signature output names tensors by index too
+        if model.subgraphs[signature.subgraphIndex] is subgraph:
+            for output in signature.outputs or []:
+                output.tensorIndex = product if output.tensorIndex == rows else output.tensorIndex
     mul = schema.OperatorT()
     mul.opcodeIndex = _opcode_index(model, schema.BuiltinOperator.MUL)
     mul.inputs, mul.outputs = [rows, constant], [product]

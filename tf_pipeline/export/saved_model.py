@@ -26,7 +26,7 @@ from tf_pipeline.export.layout import METADATA_FILE, TOKENIZER_DIR, WARMUP_FILE,
 from tf_pipeline.export.metadata import ExportMetadata, library_versions
 from tf_pipeline.export.tflite_graph import dense_as_matmul
 from tf_pipeline.pipeline.base import has_text, is_positive_int
-from tf_pipeline.pipeline.forward import input_signature, model_logits
+from tf_pipeline.pipeline.forward import input_signature, model_logits, plain_logits
 from tf_pipeline.pipeline.outputs import default_function, graph_outputs
 from tf_pipeline.pipeline.text_classification import TextClassificationPipeline
 from tf_pipeline.tokenizers.hf import encode
@@ -54,7 +54,7 @@ class ServingModule(tf.Module):
             self.logits = tf.function(self._logits).get_concrete_function(input_signature(self.input_names))
 
     def _logits(self, ids: dict[str, tf.Tensor]) -> tf.Tensor:
-        return self.model(**ids, training=False).logits
+        return plain_logits(self.model, ids)
 
     def outputs(self, ids: dict[str, tf.Tensor], valid: tf.Tensor | None = None) -> dict[str, tf.Tensor]:
         """label, score, probabilities and logits (and ``valid`` for text); empty batch, empty outputs.

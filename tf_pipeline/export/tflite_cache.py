@@ -26,8 +26,8 @@ from tf_pipeline.pipeline.forward_cache import checkpoint_key, prune
 from tf_pipeline.pipeline.text_classification import TextClassificationPipeline
 
 logger = logging.getLogger(__name__)
-CONVERSION = 4  # raised when conversion changes what a file holds (2: int8 tables per column; 3: dense
-# layers as matmul; 4: column scales as a MUL); old files go unused
+CONVERSION = 5  # raised when conversion changes what a file holds (2: int8 tables per column; 3: dense
+# layers as matmul; 4: column scales as a MUL; 5: the last layer for the first token only); old files go unused
 
 
 def tflite_pipeline(checkpoint: Checkpoint, *, runtime: str, max_length: int | None = None) -> TFLitePipeline:

@@ -36,7 +36,7 @@ from tf_pipeline.export.saved_model_runtime import SavedModelPipeline
 from tf_pipeline.export.tflite_files import pack
 from tf_pipeline.export.tflite_graph import dense_as_matmul
 from tf_pipeline.export.tflite_tables import quantize_tables_per_column, saved_model_matrices
-from tf_pipeline.pipeline.forward import input_signature
+from tf_pipeline.pipeline.forward import input_signature, plain_logits
 from tf_pipeline.pipeline.outputs import default_function, graph_outputs
 from tf_pipeline.pipeline.text_classification import TextClassificationPipeline
 
@@ -155,7 +155,7 @@ def _logits_function(source: Source) -> tuple[Callable, str, object]:
     if isinstance(source, SavedModelPipeline):
         return source.plain_logits, source.metadata.function_to_apply, source.loaded
     model = source.model
-    return (lambda ids: model(**ids, training=False).logits), default_function(source.config), model
+    return (lambda ids: plain_logits(model, ids)), default_function(source.config), model
 
 
 def _save_tokenizer(source: Source, folder: Path) -> Path:

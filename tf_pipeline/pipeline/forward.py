@@ -14,6 +14,8 @@ from typing import Sequence
 
 import tensorflow as tf
 
+from tf_pipeline.pipeline.first_token import first_token_only
+
 ATTENTION_BUDGET = 2 ** 18  # rows × length² per model call (docs/benchmark.md: how it was chosen)
 PADDING_SLACK = 0.2  # padded slots ≤ 1.2 × real tokens per chunk (docs/benchmark.md)
 
@@ -59,18 +61,26 @@ def pad_to_bucket(tensors: dict[str, tf.Tensor], buckets: Sequence[int], pad_val
             for name, tensor in tensors.items()}
 
 
+def plain_logits(model, inputs: dict[str, tf.Tensor]) -> tf.Tensor:
+    """The model's logits for one batch as it comes (no chunking); the last layer runs for the first
+    token only where the head reads nothing else (:mod:`tf_pipeline.pipeline.first_token`).
+
+    Example:
+        >>> plain_logits(model, {"input_ids": ids, "attention_mask": mask})   # [batch, num_labels]
+    """
+    with first_token_only(model):
+        return model(**inputs, training=False).logits
+
+
 def model_logits(model, inputs: dict[str, tf.Tensor], *, sort_and_chunk: bool = True) -> tf.Tensor:
     """The model's logits for a ``[batch, length]`` batch, in length-sorted chunks when it has a mask.
 
     Example:
         >>> model_logits(model, {"input_ids": ids, "attention_mask": mask})   # [batch, num_labels]
     """
-    def run(chunk):
-        return model(**chunk, training=False).logits
-
     if not sort_and_chunk or "attention_mask" not in inputs:
-        return run(inputs)
-    return sorted_chunk_logits(run, inputs, model.config.num_labels)
+        return plain_logits(model, inputs)
+    return sorted_chunk_logits(lambda chunk: plain_logits(model, chunk), inputs, model.config.num_labels)
 
 
 def sorted_chunk_logits(run, tensors: dict[str, tf.Tensor], num_labels: int, *,
@@ -90,7 +100,7 @@ def sorted_chunk_logits(run, tensors: dict[str, tf.Tensor], num_labels: int, *,
     chunks by the memory budget only; ``max_rows`` caps the rows per call.
 
     Example:
-        >>> sorted_chunk_logits(lambda ids: model(**ids).logits, {"input_ids": ids, "attention_mask": mask}, 2)
+        >>> sorted_chunk_logits(lambda ids: plain_logits(model, ids), {"input_ids": ids, "attention_mask": mask}, 2)
     """
     mask = tensors["attention_mask"]
     width = tf.shape(mask)[1]

@@ -30,7 +30,7 @@ from tf_pipeline.checkpoints.locations import models_home
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # raised when the traced forward changes (2: the last layer for the first token only)
 MANIFEST = "forward.json"
 DISABLE_VARIABLE = "TF_PIPELINE_NO_FORWARD_CACHE"  # set to 1 to neither read nor write the cache
 KEEP = 8  # cached forwards kept, the most recently used

@@ -1,0 +1,88 @@
+"""Run a classifier's last encoder layer for the first token only: the one token its head reads.
+
+The sequence-classification heads of BERT, RoBERTa (XLM-R, CamemBERT), ELECTRA and DistilBERT read
+the last layer's output at position 0 only (the pooler or ``features[:, 0]``). Every other position
+of that layer is computed and thrown away. Within :func:`first_token_only`, the last layer computes
+position 0 from all positions' keys and values (HF's own attention, called as cross-attention from
+the first token to the sequence): the same logits, and about a seventh less work in a 6-layer model
+(measured in docs/benchmark.md, "Tuning log"). Other models run unchanged.
+
+Example:
+    >>> with first_token_only(model):
+    ...     logits = model(**ids, training=False).logits   # the same logits as without
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import types
+from typing import Callable, Iterator
+
+_LOCK = threading.RLock()  # one swap at a time; a nested block in the same thread is fine
+
+
+def _bert_layer(self, hidden_states, attention_mask, head_mask, encoder_hidden_states, encoder_attention_mask,
+                past_key_value, output_attentions, training=False):
+    """``TFBertLayer.call`` (and its copies) for position 0: queries from it, keys and values from all."""
+    first = hidden_states[:, :1]
+    attended = self.attention(
+        input_tensor=first, attention_mask=None, head_mask=head_mask, encoder_hidden_states=hidden_states,
+        encoder_attention_mask=attention_mask, past_key_value=None, output_attentions=False, training=training,
+    )[0]
+    intermediate = self.intermediate(hidden_states=attended)
+    return (self.bert_output(hidden_states=intermediate, input_tensor=attended, training=training),)
+
+
+def _distilbert_block(self, x, attn_mask, head_mask, output_attentions, training=False):
+    """``TFTransformerBlock.call`` (DistilBERT) for position 0: queries from it, keys and values from all."""
+    first = x[:, :1]
+    attended = self.attention(first, x, x, attn_mask, head_mask, False, training=training)[0]
+    attended = self.sa_layer_norm(attended + first)
+    return (self.output_layer_norm(self.ffn(attended, training=training) + attended),)
+
+
+# model class → (path from the base model to its layer list, the first-token call of those layers)
+_FIRST_TOKEN_LAYERS: dict[str, tuple[tuple[str, ...], Callable]] = {
+    "TFBertForSequenceClassification": (("encoder", "layer"), _bert_layer),
+    "TFRobertaForSequenceClassification": (("encoder", "layer"), _bert_layer),
+    "TFXLMRobertaForSequenceClassification": (("encoder", "layer"), _bert_layer),
+    "TFCamembertForSequenceClassification": (("encoder", "layer"), _bert_layer),
+    "TFElectraForSequenceClassification": (("encoder", "layer"), _bert_layer),
+    "TFDistilBertForSequenceClassification": (("transformer", "layer"), _distilbert_block),
+}
+
+
+def supports_first_token(model) -> bool:
+    """Whether :func:`first_token_only` changes how ``model`` runs (its head reads position 0 only)."""
+    config = getattr(model, "config", None)
+    return (type(model).__name__ in _FIRST_TOKEN_LAYERS and config is not None
+            and not getattr(config, "is_decoder", False) and not getattr(config, "add_cross_attention", False))
+
+
+@contextlib.contextmanager
+def first_token_only(model) -> Iterator[None]:
+    """Within the block, ``model``'s last encoder layer computes position 0 only; restored on exit.
+
+    Only the logits are meant to be read inside: the last hidden state has length 1 there. Use it
+    where the model is traced (or called) for its logits; nothing changes for models it does not
+    know (:func:`supports_first_token`).
+    """
+    if not supports_first_token(model):
+        yield
+        return
+    path, first_token_call = _FIRST_TOKEN_LAYERS[type(model).__name__]
+    layers = getattr(model, model.base_model_prefix)
+    for name in path:
+        layers = getattr(layers, name)
+    last = layers[-1]
+    with _LOCK:
+        swapped = "call" not in vars(last)  # not already swapped by an enclosing block
+        if swapped:
+            last.call = types.MethodType(first_token_call, last)
+        try:
+            yield
+        finally:
+            if swapped:
+                del last.call
+

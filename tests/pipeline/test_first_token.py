@@ -69,6 +69,11 @@ def test_other_models_and_errors_inside_the_block_leave_the_model_as_it_was():
     with first_token_only(albert):
         assert albert(**batch, output_hidden_states=True).hidden_states[-1].shape[1] == 9
     model = build("bert")
+    model.config.output_attentions = True  # every row's attention weights are asked for: not swapped
+    assert not supports_first_token(model)
+    with first_token_only(model):
+        assert len(model(**batch).attentions) == 2
+    model.config.output_attentions = False
     with pytest.raises(RuntimeError), first_token_only(model):
         raise RuntimeError("stop")
     assert model(**batch, output_hidden_states=True).hidden_states[-1].shape[1] == 9

@@ -51,13 +51,15 @@ _FIRST_TOKEN_LAYERS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "TFElectraForSequenceClassification": (("encoder", "layer"), _bert_layer),
     "TFDistilBertForSequenceClassification": (("transformer", "layer"), _distilbert_block),
 }
+# config flags under which the last layer's every row is read (attention weights, a decoder's cache)
+_NEEDS_EVERY_ROW = ("output_attentions", "is_decoder", "add_cross_attention")
 
 
 def supports_first_token(model) -> bool:
     """Whether :func:`first_token_only` changes how ``model`` runs (its head reads position 0 only)."""
     config = getattr(model, "config", None)
     return (type(model).__name__ in _FIRST_TOKEN_LAYERS and config is not None
-            and not getattr(config, "is_decoder", False) and not getattr(config, "add_cross_attention", False))
+            and not any(getattr(config, flag, False) for flag in _NEEDS_EVERY_ROW))
 
 
 @contextlib.contextmanager

@@ -79,12 +79,16 @@ def first_token_only(model) -> Iterator[None]:
         layers = getattr(layers, name)
     last = layers[-1]
     with _LOCK:
-        swapped = "call" not in vars(last)  # not already swapped by an enclosing block
-        if swapped:
-            last.call = types.MethodType(first_token_call, last)
+        before = vars(last).get("call")  # Keras' SavedModel saving leaves the bound original here
+        if getattr(before, "__func__", None) is first_token_call:  # an enclosing block swapped it
+            yield
+            return
+        last.call = types.MethodType(first_token_call, last)
         try:
             yield
         finally:
-            if swapped:
+            if before is None:
                 del last.call
+            else:
+                last.call = before
 

@@ -77,3 +77,18 @@ def test_other_models_and_errors_inside_the_block_leave_the_model_as_it_was():
     with pytest.raises(RuntimeError), first_token_only(model):
         raise RuntimeError("stop")
     assert model(**batch, output_hidden_states=True).hidden_states[-1].shape[1] == 9
+
+
+def test_the_swap_works_after_keras_saving_left_a_call_on_the_layer(tmp_path):
+    """tf.saved_model.save of a module holding the model leaves a bound ``call`` on every Keras layer."""
+    model = build("bert")
+    batch = padded_batch()
+    holder = tf.Module()
+    holder.model = model
+    tf.saved_model.save(holder, str(tmp_path / "saved"))
+    last = model.bert.encoder.layer[-1]
+    left = vars(last).get("call")
+    with first_token_only(model):
+        assert model(**batch, output_hidden_states=True).hidden_states[-1].shape[1] == 1
+    assert vars(last).get("call") is left
+    assert model(**batch, output_hidden_states=True).hidden_states[-1].shape[1] == 9

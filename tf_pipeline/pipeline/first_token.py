@@ -5,7 +5,7 @@ the last layer's output at position 0 only (the pooler or ``features[:, 0]``). E
 of that layer is computed and thrown away. Within :func:`first_token_only`, the last layer computes
 position 0 from all positions' keys and values (HF's own attention, called as cross-attention from
 the first token to the sequence): the same logits, and about a seventh less work in a 6-layer model
-(measured in docs/benchmark.md, "Tuning log"). Other models run unchanged.
+(measured in docs/benchmark.md, "Tuning decisions"). Other models run unchanged.
 
 Example:
     >>> with first_token_only(model):
@@ -68,7 +68,8 @@ def first_token_only(model) -> Iterator[None]:
 
     Only the logits are meant to be read inside: the last hidden state has length 1 there. Use it
     where the model is traced (or called) for its logits; nothing changes for models it does not
-    know (:func:`supports_first_token`).
+    know (:func:`supports_first_token`). The swap is on the layer object, so another thread calling
+    the same model while a block is open sees it too.
     """
     if not supports_first_token(model):
         yield
@@ -91,4 +92,3 @@ def first_token_only(model) -> Iterator[None]:
                 del last.call
             else:
                 last.call = before
-

@@ -245,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
             "optimum's ONNX Runtime pipeline and ONNX Runtime fp32 and dynamic-int8 sessions. Per text set (mixed: "
             "mixed-length reviews; short: the 792 shipped held-out and evaluation sentences): throughput per batch "
             "size, p50/p95 latency at batch 1, peak memory per runner, ratios of ours to every peer, int8 label "
-            "agreement, and the speed targets met or missed; plus SavedModel cold start. Takes ~30 minutes."
+            "agreement, and the speed targets met or missed; plus SavedModel cold start. Takes ~45 minutes."
         ),
     )
     bench.add_argument("--texts", type=_positive_int,

@@ -3,10 +3,12 @@
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from tf_pipeline.benchmark import peer_timing
 from tf_pipeline.benchmark.charts import ratio_label
 from tf_pipeline.benchmark.peer_timing import measure_runner
 from tf_pipeline.benchmark.run import benchmark_texts, flops_per_token, goals, text_sets
@@ -72,8 +74,8 @@ def test_texts_sets_and_flops():
     assert 20e6 < flops_per_token(Config, 64) < 25e6  # MiniLM-L6: ~2 × 10.6M weights per token
 
 
-def test_every_runner_is_timed_on_its_second_pass_at_each_batch_size():
-    """One untimed pass over all texts, then the timed one: the steady state, alike for every runner."""
+def test_every_runner_is_timed_after_an_untimed_pass_at_each_batch_size():
+    """One untimed pass over all texts, then up to PASSES timed ones (the best counts), alike for every runner."""
     calls = []
 
     def run(texts, batch_size):
@@ -81,8 +83,11 @@ def test_every_runner_is_timed_on_its_second_pass_at_each_batch_size():
         return [{"POSITIVE": float(len(text))} for text in texts]
 
     answer = measure_runner(run, ["a", "bb", "ccc"], [1, 2], latency_texts=2)
-    assert calls == [(3, 1), (3, 1), (3, 2), (3, 2), (1, 1), (1, 1)]  # two passes per size, then latencies
-    assert set(answer["throughput"]) == set(answer["warmup_s"]) == {"1", "2"}
+    passes = 1 + peer_timing.PASSES  # fast passes: the time budget never stops them
+    assert calls == [(3, 1)] * passes + [(3, 2)] * passes + [(1, 1), (1, 1)]  # then the latencies
+    assert set(answer["throughput"]) == set(answer["warmup_s"]) == set(answer["throughput_passes"]) == {"1", "2"}
+    assert all(answer["throughput"][size] == max(rates) and len(rates) == peer_timing.PASSES
+               for size, rates in answer["throughput_passes"].items())
     assert answer["scores"] == [{"POSITIVE": 1.0}, {"POSITIVE": 2.0}, {"POSITIVE": 3.0}]
 
 
@@ -140,3 +145,18 @@ def test_torch_venv_peers_run_on_the_same_weights(tiny_checkpoint):
     assert 0 <= result["label_agreement"]["ort_dynamic_int8_vs_ort_fp32"] <= 1
     assert results["onnx_export"]["fused_operators"]["Attention"] >= 1  # the optimizer fused the tiny BERT too
     assert all(set(entry["throughput"]) == {"1", "4"} for entry in result["variants"].values())
+
+
+def test_timed_passes_stop_at_the_time_budget(monkeypatch):
+    """A slow runner gets fewer timed passes: the budget bounds the benchmark's length."""
+    monkeypatch.setattr(peer_timing, "PASS_BUDGET_S", 0.05)
+    calls = []
+
+    def run(texts, batch_size):
+        calls.append(batch_size)
+        time.sleep(0.03)
+        return [{"POSITIVE": 1.0} for _ in texts]
+
+    rates, warm_seconds, answers = peer_timing.throughput(run, ["a", "b"], 2)
+    assert len(rates) == 2 and len(calls) == 3 and warm_seconds >= 0.03  # 0.03 s < budget, 0.06 s ≥ budget
+    assert all(0 < rate < 2 / 0.03 for rate in rates) and len(answers) == 2

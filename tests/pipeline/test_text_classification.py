@@ -108,6 +108,22 @@ def test_same_answers_as_hf_pipeline(default_pipe, name, pick, kwargs):
     assert_same_answers(default_pipe(pick(TEXTS), batch_size=3, **kwargs), hf(pick(TEXTS), **kwargs))
 
 
+@pytest.mark.parametrize("outputs", [1, 2])
+def test_regression_models_answer_raw_outputs_like_hf(tiny_checkpoint, outputs):
+    """problem_type="regression": HF applies no function, whatever the number of outputs."""
+    from tf_pipeline import load_pipeline
+
+    folder, _, _ = tiny_checkpoint("bert", problem_type="regression", num_labels=outputs)
+    pipe = load_pipeline(folder)
+    hf = HFTextClassificationPipeline(model=pipe.model, tokenizer=pipe.tokenizer, framework="tf")
+    for kwargs in ({}, {"top_k": None}):
+        ours, theirs = pipe(TEXTS, **kwargs), hf(TEXTS, **kwargs)
+        assert_same_answers(ours, theirs)
+    logits = pipe.forward(pipe.preprocess(TEXTS)).numpy()
+    best = [max(row) for row in logits.tolist()]
+    assert [answer["score"] for answer in pipe(TEXTS)] == pytest.approx(best, abs=1e-6)
+
+
 def test_batch_size_does_not_change_answers(default_pipe):
     one = default_pipe(TEXTS, top_k=None, batch_size=1)
     many = default_pipe(TEXTS, top_k=None, batch_size=64)

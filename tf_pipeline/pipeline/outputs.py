@@ -23,7 +23,13 @@ Result = dict[str, Any]
 
 
 def default_function(config) -> str:
-    """What HF's pipeline applies to logits for this config: sigmoid, softmax or none."""
+    """What HF's pipeline applies to logits for this config: none (regression), sigmoid or softmax.
+
+    In HF's order: ``problem_type="regression"`` first (raw outputs, whatever the number of labels),
+    then multi-label or a single label (sigmoid), then single-label or several labels (softmax).
+    """
+    if config.problem_type == "regression":
+        return "none"
     if config.problem_type == "multi_label_classification" or config.num_labels == 1:
         return "sigmoid"
     if config.problem_type == "single_label_classification" or config.num_labels > 1:

@@ -28,7 +28,7 @@ def converted(quantize: str) -> Path:
     path = WORKDIR / f"{quantize}.tflite"
     if not path.exists():
         from tf_pipeline.api import load_pipeline
-        from tf_pipeline.export.tflite_convert import convert_to_tflite
+        from tf_pipeline.export.tflite.convert import convert_to_tflite
 
         convert_to_tflite(load_pipeline(), path, quantize=quantize)
     return path
@@ -85,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from tf_pipeline.benchmark.run import text_sets
-    from tf_pipeline.export.tflite_runtime import TFLitePipeline
+    from tf_pipeline.export.tflite.runtime import TFLitePipeline
 
     WORKDIR.mkdir(exist_ok=True)
     sets = text_sets(args.sets)

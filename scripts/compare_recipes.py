@@ -82,7 +82,7 @@ def run_reference(name: str, train, validation, seed: int) -> dict:
 
     keras.utils.set_random_seed(seed)
     start = time.perf_counter()
-    checkpoint = load_checkpoint(default_encoder_dir(), task="base")
+    checkpoint = load_checkpoint(default_encoder_dir(), task="feature-extraction")
     encoder, tokenizer = checkpoint.model, checkpoint.tokenizer
     truth = np.array([example.label == "POSITIVE" for example in validation])
     if name == REFERENCES[0]:

@@ -113,7 +113,7 @@ def test_bad_arguments(tiny_checkpoint):
     folder, _, _ = tiny_checkpoint("bert")
     pipe = load_pipeline(folder)
     for kwargs, message in [
-        ({"top_k": 0}, "top_k"),
+        ({"top_k": -1}, "top_k"),
         ({"batch_size": 0}, "batch_size"),
         ({"function_to_apply": "relu"}, "function_to_apply"),
     ]:

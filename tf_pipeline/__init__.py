@@ -1,30 +1,34 @@
-"""tf_pipeline: Hugging Face's text-classification pipeline as one TensorFlow graph.
+"""tf_pipeline: Hugging Face's pipelines as one TensorFlow graph, for TF Serving, TFLite and Beam.
 
 Example:
-    >>> from tf_pipeline import load_pipeline, export_saved_model, convert_to_tflite
-    >>> pipe = load_pipeline()                 # the embedded default model
-    >>> pipe(["I hate this so much!"])
+    >>> from tf_pipeline import pipeline, export_saved_model
+    >>> pipe = pipeline("sentiment-analysis")              # the embedded default model  # doctest: +SKIP
+    >>> pipe(["I hate this so much!"])                                                   # doctest: +SKIP
     [{'label': 'NEGATIVE', 'score': ...}]
-    >>> export_saved_model(pipe, "saved_models/sentiment")
+    >>> export_saved_model(pipe, "saved_models/sentiment")                               # doctest: +SKIP
 
 Names are imported on first use, so ``import tf_pipeline`` stays light until TensorFlow is needed.
-The layers, from the top: ``cli`` → ``api`` → ``benchmark``, ``export``, ``training`` → ``pipeline``
-→ ``checkpoints``, ``tokenizers`` → ``errors`` (docs/architecture.md).
+The layers, from the top: ``cli`` → ``api`` → ``benchmark``, ``beam`` → ``export``, ``training`` →
+``runners`` → ``checkpoints``, ``tokenizers`` → ``tasks`` → ``errors`` (docs/architecture.md).
 """
 
 from importlib import import_module
 
 _EXPORTS = {
+    "pipeline": "api",
     "load_pipeline": "api",
-    "TextClassificationPipeline": "pipeline.text_classification",
+    "Runner": "pipeline.base",
+    "GraphPipeline": "pipeline.graph",
+    "TextClassificationPipeline": "pipeline.graph",
+    "task_names": "tasks",
     "load_checkpoint": "checkpoints.loading",
     "Checkpoint": "checkpoints.loading",
     "walkthrough": "pipeline.walkthrough",
-    "export_saved_model": "export.saved_model",
-    "SavedModelPipeline": "export.saved_model_runtime",
-    "verify_export": "export.verify",
-    "convert_to_tflite": "export.tflite_convert",
-    "TFLitePipeline": "export.tflite_runtime",
+    "export_saved_model": "export.saved_model.export",
+    "SavedModelPipeline": "export.saved_model.runtime",
+    "verify_export": "export.saved_model.verify",
+    "convert_to_tflite": "export.tflite.convert",
+    "TFLitePipeline": "export.tflite.runtime",
     "ExportMetadata": "export.metadata",
     "finetune": "training.finetune",
     "Recipe": "training.recipe",
@@ -44,6 +48,10 @@ _EXPORTS = {
     "UntrainedHeadWarning": "errors",
 }
 __all__ = sorted(_EXPORTS)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
 
 
 def __getattr__(name: str):

@@ -27,7 +27,7 @@ def atomic_folder(target: Path, *, overwrite: bool = False) -> Iterator[Path]:
     """Yield a fresh staging folder; on success it becomes ``target``, on error it is removed."""
     target = Path(target)
     if target.exists() and not overwrite:
-        raise errors.InvalidInputError(f"{target} already exists; pass overwrite=True (--overwrite) to replace it.")
+        raise errors.InvalidInputError(f"{target} already exists; pass {errors.option('overwrite')} to replace it.")
     target.parent.mkdir(parents=True, exist_ok=True)
     # A non-numeric hidden name: TF Serving only loads folders named by a version number.
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))

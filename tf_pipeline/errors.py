@@ -33,7 +33,7 @@ class BrokenCheckpointError(CheckpointError, ValueError):
 
 
 class UnsupportedModelError(CheckpointError, ValueError):
-    """TensorFlow transformers has no sequence-classification class for this model type."""
+    """TensorFlow transformers has no class for this model type and task (or tf_pipeline cannot run the model)."""
 
 
 class TokenizerNotFoundError(CheckpointError, FileNotFoundError):
@@ -50,3 +50,24 @@ class InvalidInputError(TFPipelineError, ValueError, TypeError):
 
 class UntrainedHeadWarning(UserWarning):
     """The checkpoint has no classification head; a new, randomly initialised one is used."""
+
+
+_NAMES_FOR = {"style": "python"}  # how messages name options: "python" (keyword=value) or "cli" (--flag value)
+
+
+def speak_cli() -> None:
+    """Messages name options as command-line flags from now on (the CLI calls this once)."""
+    _NAMES_FOR["style"] = "cli"
+
+
+def option(name: str, value: object = True) -> str:
+    """An option as the user gives it: ``overwrite=True`` in Python, ``--overwrite`` on the command line.
+
+    Example:
+        >>> option("overwrite"), option("runtime", "tf")
+        ('overwrite=True', "runtime='tf'")
+    """
+    if _NAMES_FOR["style"] == "cli":
+        flag = "--" + name.replace("_", "-")
+        return flag if value is True else f"{flag} {value}"
+    return f"{name}={value!r}"

@@ -10,7 +10,7 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from tf_pipeline import export_saved_model, load_pipeline
-from tf_pipeline.beam.transforms import ClassifyTexts
+from tf_pipeline.beam.transforms import ScoreTexts
 
 CLI = str(Path(sys.executable).parent / "tf-pipeline")
 WORDS = ["wonderful", "dreadful", "a warm surprise", "too long by half", "東京 😀", "not bad at all"]
@@ -89,7 +89,7 @@ def test_classify_texts_inside_a_users_pipeline(tiny_export):
     expected = load_pipeline(checkpoint)(texts)
     with beam.Pipeline() as pipeline:
         scored, rejected = (pipeline | beam.Create(texts + ["  ", None])
-                            | ClassifyTexts(str(export), min_batch_size=1, max_batch_size=4))
+                            | ScoreTexts(str(export), min_batch_size=1, max_batch_size=4))
         assert_that(scored | "Answer" >> beam.Map(lambda record: (record["text"], record["label"])),
                     equal_to([(text, answer["label"]) for text, answer in zip(texts, expected)]), label="scored")
         assert_that(rejected | "Reason" >> beam.Map(lambda error: error["reason"].split(" is ")[1][:5]),
@@ -112,5 +112,5 @@ def test_an_export_on_another_file_system_scores_in_a_pipeline(tiny_export):
     expected = load_pipeline(checkpoint)(texts)
     assert [answer["label"] for answer in load_pipeline("ram://models/tiny")(texts)] == [a["label"] for a in expected]
     with beam.Pipeline() as pipeline:
-        scored, _ = pipeline | beam.Create(texts) | ClassifyTexts("ram://models/tiny")
+        scored, _ = pipeline | beam.Create(texts) | ScoreTexts("ram://models/tiny")
         assert_that(scored | beam.Map(lambda record: record["label"]), equal_to([a["label"] for a in expected]))

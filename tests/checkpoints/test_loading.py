@@ -28,7 +28,7 @@ def test_saved_and_loaded_gives_same_logits(tiny_checkpoint, architecture):
     folder, model, tokenizer = tiny_checkpoint(architecture)
     pipe = _load_quietly(folder)
     assert type(pipe.model) is type(model)
-    np.testing.assert_allclose(pipe.forward(pipe.preprocess(TEXTS)).numpy(), _in_memory_logits(model, tokenizer), atol=1e-5)
+    np.testing.assert_allclose(pipe.run(TEXTS)["logits"], _in_memory_logits(model, tokenizer), atol=1e-5)
     assert pipe.labels == [LABELS[i] for i in range(3)]
     assert {r["label"] for r in pipe(TEXTS)} <= set(LABELS.values())
 
@@ -41,7 +41,7 @@ def test_saved_and_loaded_gives_same_logits(tiny_checkpoint, architecture):
 def test_weight_formats(tiny_checkpoint, weights, options):
     folder, model, tokenizer = tiny_checkpoint("bert", weights=weights, **options)
     pipe = _load_quietly(folder)
-    np.testing.assert_allclose(pipe.forward(pipe.preprocess(TEXTS)).numpy(), _in_memory_logits(model, tokenizer), atol=1e-5)
+    np.testing.assert_allclose(pipe.run(TEXTS)["logits"], _in_memory_logits(model, tokenizer), atol=1e-5)
 
 
 def test_base_model_checkpoint_gets_new_head_and_a_warning(tiny_checkpoint):
@@ -55,7 +55,7 @@ def test_base_model_checkpoint_gets_new_head_and_a_warning(tiny_checkpoint):
 
 def test_load_base_model_for_features(tiny_checkpoint):
     folder, model, tokenizer = tiny_checkpoint("distilbert")
-    checkpoint = load_checkpoint(folder, task="base")
+    checkpoint = load_checkpoint(folder, task="feature-extraction")
     assert checkpoint.model.__class__.__name__ == "TFDistilBertModel"
 
 
@@ -79,7 +79,7 @@ def test_multi_label_config_uses_sigmoid_like_hf(tiny_checkpoint):
     for a, b in zip(ours, theirs):
         assert [x["label"] for x in a] == [x["label"] for x in b]
         np.testing.assert_allclose([x["score"] for x in a], [x["score"] for x in b], atol=1e-5)
-    logits = pipe.forward(pipe.preprocess(TEXTS[:1]))
+    logits = pipe.run(TEXTS[:1])["logits"]
     assert ours[0][0]["score"] == pytest.approx(float(1 / (1 + np.exp(-np.max(logits)))), abs=1e-6)
 
 

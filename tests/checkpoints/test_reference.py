@@ -16,7 +16,7 @@ GOLDEN = Path(__file__).parent / "golden" / "minilm_seed.npz"
 
 def test_last_hidden_state_matches_pytorch():
     golden = np.load(GOLDEN)
-    checkpoint = load_checkpoint(default_encoder_dir(), task="base")
+    checkpoint = load_checkpoint(default_encoder_dir(), task="feature-extraction")
     assert checkpoint.model.__class__.__name__ == "TFBertModel"
     inputs = checkpoint.tokenizer(SEED_SENTENCES, padding=True, truncation=True, return_tensors="tf")
     np.testing.assert_array_equal(inputs["input_ids"].numpy(), golden["input_ids"])

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tf_pipeline import BrokenCheckpointError, ExportMetadata
-from tf_pipeline.export.tflite_files import pack, read_metadata
+from tf_pipeline.export.tflite.files import pack, read_metadata
 
 # What the writers before schema 2 wrote (tf_pipeline 0.x, this repository's history).
 OLD_SAVED_MODEL = {
@@ -22,10 +22,19 @@ OLD_TFLITE = {
 
 
 def test_round_trip():
-    metadata = ExportMetadata(format="tflite", labels=["a", "b"], function_to_apply="sigmoid", max_length=64,
-                              input_names=["input_ids"], text_in=False, quantize="float16", libraries={"x": "1"})
+    metadata = ExportMetadata(format="tflite", task="sentence-embeddings",
+                              task_settings={"pooling": ["mean"], "normalize": True, "dimension": 8, "max_seq_length": 16},
+                              max_length=64, input_names=["input_ids"], text_in=False, quantize="float16",
+                              libraries={"x": "1"})
     assert ExportMetadata.from_json(metadata.to_json()) == metadata
-    assert json.loads(metadata.to_json())["schema_version"] == 2
+    assert json.loads(metadata.to_json())["schema_version"] == 3
+    assert metadata.make_task().pooling == ("mean",) and metadata.make_task().normalize
+
+
+def test_schema_2_reads_as_text_classification():
+    schema_2 = {**OLD_TFLITE, "format": "tflite", "text_in": False, "schema_version": 2}
+    task = ExportMetadata.from_json(json.dumps(schema_2)).make_task()
+    assert (task.name, task.labels, task.function_to_apply) == ("text-classification", ("NEGATIVE", "POSITIVE"), "softmax")
 
 
 def test_files_from_before_the_schema_still_read():
@@ -34,12 +43,15 @@ def test_files_from_before_the_schema_still_read():
     assert saved_model.signatures == OLD_SAVED_MODEL["signatures"] and saved_model.schema_version == 1
     tflite = ExportMetadata.from_json(json.dumps(OLD_TFLITE))
     assert (tflite.format, tflite.text_in, tflite.quantize) == ("tflite", False, "dynamic-int8")
+    assert saved_model.task == tflite.task == "text-classification"
 
 
 def test_newer_keys_are_ignored_and_broken_files_named():
-    newer = json.loads(ExportMetadata(format="saved_model", labels=["a"], function_to_apply="none", max_length=8,
+    newer = json.loads(ExportMetadata(format="saved_model", task="text-classification",
+                                      task_settings={"labels": ["a"], "function_to_apply": "none"}, max_length=8,
                                       input_names=["input_ids"], text_in=True).to_json())
-    assert ExportMetadata.from_json(json.dumps({**newer, "schema_version": 3, "added_later": 1})).labels == ["a"]
+    read = ExportMetadata.from_json(json.dumps({**newer, "schema_version": 4, "added_later": 1}))
+    assert read.make_task().labels == ("a",)
     for broken in ("{not json", json.dumps({"labels": ["a"]}), "[]"):
         with pytest.raises(BrokenCheckpointError, match="where.json is not valid tf_pipeline metadata"):
             ExportMetadata.from_json(broken, "where.json")

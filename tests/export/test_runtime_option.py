@@ -13,7 +13,7 @@ import warnings
 import pytest
 
 from tf_pipeline import InvalidInputError, UntrainedHeadWarning, load_pipeline
-from tf_pipeline.export.tflite_runtime import TFLitePipeline
+from tf_pipeline.export.tflite.runtime import TFLitePipeline
 from conftest import assert_same_answers
 
 TEXTS = ["the film was wonderful", "hardly worth it!!", "service was slow " * 30]
@@ -72,7 +72,7 @@ def test_runtime_errors(tiny_checkpoint, tmp_path):
         load_pipeline(folder, runtime="onnx")
     with pytest.raises(InvalidInputError, match="jit_compile"):
         load_pipeline(folder, runtime="tflite", jit_compile=True)
-    from tf_pipeline.export.saved_model import export_saved_model
+    from tf_pipeline.export.saved_model.export import export_saved_model
 
     export = export_saved_model(load_pipeline(folder), tmp_path / "export").parent
     with pytest.raises(InvalidInputError, match="is an export; runtime"):

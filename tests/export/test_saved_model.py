@@ -11,9 +11,9 @@ import tensorflow as tf
 import tensorflow_text  # noqa: F401  (registers the ops the export uses, as TF Serving links them)
 
 from tf_pipeline import InvalidInputError, load_pipeline
-from tf_pipeline.export.saved_model import export_saved_model
-from tf_pipeline.export.serving_config import BATCHING
-from tf_pipeline.export.verify import verify_export
+from tf_pipeline.export.saved_model.export import export_saved_model
+from tf_pipeline.export.saved_model.serving_config import BATCHING
+from tf_pipeline.export.saved_model.verify import verify_export
 
 CLI = str(Path(sys.executable).parent / "tf-pipeline")
 TEXTS = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!",
@@ -54,7 +54,8 @@ def test_metadata_and_warmup_requests(default_pipe, sentiment_export):
     from tensorflow_serving.apis import prediction_log_pb2
 
     metadata = json.loads((sentiment_export / "assets.extra" / "tf_pipeline.json").read_text())
-    assert metadata["labels"] == ["NEGATIVE", "POSITIVE"]
+    assert metadata["task"] == "text-classification"
+    assert metadata["task_settings"]["labels"] == ["NEGATIVE", "POSITIVE"]
     assert metadata["max_length"] == default_pipe.max_length
     assert metadata["source"] == default_pipe.source
     assert metadata["signatures"] == ["classify", "predict_ids", "serving_default"]
@@ -140,7 +141,7 @@ def test_blank_rows_answer_nothing_and_say_so_where_the_pipeline_refuses(default
 
 
 def test_verify_says_which_tf_serving_releases_load_an_export():
-    from tf_pipeline.export.verify import VerifyReport, _audit, tf_serving_range
+    from tf_pipeline.export.saved_model.verify import VerifyReport, _audit, tf_serving_range
 
     wordpiece_ops = {"core": ["MatMul"], "other": ["FastBertNormalize", "FastWordpieceTokenizeWithOffsets"]}
     report = VerifyReport("x")

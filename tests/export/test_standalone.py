@@ -34,7 +34,7 @@ def test_a_savedmodel_carries_its_tokenizer_and_config(orphans):
     carried = {path.name for path in (orphans["export"] / "assets" / "tokenizer").iterdir()}
     assert {"config.json", "tokenizer_config.json", "vocab.txt"} <= carried
     metadata = json.loads((orphans["export"] / "assets.extra" / "tf_pipeline.json").read_text())
-    assert metadata["schema_version"] == 2 and metadata["source"] == orphans["source"]  # provenance only
+    assert metadata["schema_version"] == 3 and metadata["source"] == orphans["source"]  # provenance only
 
 
 def test_an_orphaned_savedmodel_classifies_alone(orphans):
@@ -57,7 +57,7 @@ def test_cli_predicts_with_an_export_alone(orphans):
     assert [answer["label"] for answer in answers] == [ranked[0]["label"] for ranked in orphans["expected"]]
     refused = subprocess.run([CLI, "predict", "--model", str(orphans["export"]), "--max-length", "8", "hi"],
                              capture_output=True, text=True)
-    assert refused.returncode == 2 and "is an export; max_length cannot change it" in refused.stderr
+    assert refused.returncode == 2 and "is an export; --max-length 8 cannot change it" in refused.stderr
 
 
 @pytest.mark.parametrize("flavour", ["ids", "strings"])

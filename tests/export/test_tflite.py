@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from tf_pipeline import CheckpointNotFoundError, InvalidInputError, load_pipeline
-from tf_pipeline.export.tflite_convert import convert_to_tflite
-from tf_pipeline.export.tflite_files import read_metadata
-from tf_pipeline.export.tflite_runtime import ROWS_PER_CALL, TFLitePipeline
+from tf_pipeline.export.tflite.convert import convert_to_tflite
+from tf_pipeline.export.tflite.files import read_metadata
+from tf_pipeline.export.tflite.runtime import ROWS_PER_CALL, TFLitePipeline
+from tf_pipeline.training.evaluate import probabilities
 from conftest import assert_same_answers
 from tiny_models import CORPUS
 
@@ -30,8 +31,8 @@ def test_every_mode_converts_runs_and_agrees(tiny_pipe, tmp_path, quantize):
     path = convert_to_tflite(tiny_pipe, tmp_path / f"{quantize}.tflite", quantize=quantize,
                              representative_texts=CORPUS[:30])
     lite = TFLitePipeline(path)
-    ours = np.asarray(lite.scores(lite.forward(lite.preprocess(TEXTS))))
-    expected = tiny_pipe.scores(tiny_pipe.forward(tiny_pipe.preprocess(TEXTS))).numpy()
+    ours = probabilities(lite, TEXTS)
+    expected = probabilities(tiny_pipe, TEXTS)
     assert ours.shape == expected.shape
     assert np.max(np.abs(ours - expected)) <= TOLERANCE[quantize]
     assert read_metadata(path).quantize == quantize
@@ -49,14 +50,14 @@ def test_tflite_pipeline_answers_like_the_tf_pipeline(tiny_pipe, tmp_path):
 
 
 def test_a_batch_over_the_attention_budget_runs_in_chunks_with_the_same_logits(tiny_pipe, tmp_path):
-    from tf_pipeline.pipeline.forward import ATTENTION_BUDGET
+    from tf_pipeline.runners.forward import ATTENTION_BUDGET
 
     lite = TFLitePipeline(convert_to_tflite(tiny_pipe, tmp_path / "m.tflite"))
     texts = [TEXTS[i % 2] + " and more" * (i % 7) + " " + TEXTS[2] for i in range(80)]
     inputs = lite.preprocess(texts)
     assert inputs["input_ids"].shape[0] * inputs["input_ids"].shape[1] ** 2 > ATTENTION_BUDGET
-    alone = np.concatenate([lite.forward(lite.preprocess([text])) for text in texts])
-    np.testing.assert_allclose(lite.forward(inputs), alone, atol=1e-4)
+    alone = np.concatenate([lite.run([text])["logits"] for text in texts])
+    np.testing.assert_allclose(lite.forward(inputs)["logits"], alone, atol=1e-4)
 
 
 def test_errors(tiny_pipe, tmp_path):
@@ -172,7 +173,7 @@ def test_token_count_batching_gives_each_text_its_answer_alone(tiny_pipe, tmp_pa
     lite = TFLitePipeline(convert_to_tflite(tiny_pipe, tmp_path / "m.tflite"))
     texts = [" ".join(CORPUS[:count]) for count in (1, 7, 2, 30, 1, 4, 3)] + [TEXTS[2] * 3]  # the last is truncated
     assert len(lite.tokenizer(texts[-1])["input_ids"]) > lite.max_length
-    alone = [lite.postprocess(lite.forward(lite.preprocess([text])), top_k=None)[0] for text in texts]
+    alone = [lite.postprocess(lite.run([text]), top_k=None)[0] for text in texts]
     for batch_size, sort_window in ((1, 16), (3, 1), (3, 16), (8, 2)):
         answers = lite.stream(texts, top_k=None, batch_size=batch_size, sort_window=sort_window)
         assert_same_answers(list(answers), alone, atol=1e-5)
@@ -203,8 +204,7 @@ def test_dynamic_int8_embedding_tables_have_one_scale_per_column(tiny_pipe, tmp_
 
 
 def test_numpy_scores_match_the_pipeline_step_3():
-    from tf_pipeline.export.tflite_runtime import numpy_scores
-    from tf_pipeline.pipeline.outputs import scores
+    from tf_pipeline.tasks.text_classification import numpy_scores, scores
 
     logits = np.array([[2.0, -1.0, 0.5], [-120.0, 90.0, 0.0]], np.float32)
     for function in ("softmax", "sigmoid", "none"):

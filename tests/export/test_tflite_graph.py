@@ -9,7 +9,7 @@ from tensorflow.lite.python import schema_py_generated as schema
 from tensorflow.lite.tools import flatbuffer_utils
 
 from tf_pipeline import SavedModelPipeline, convert_to_tflite, export_saved_model, load_pipeline
-from tf_pipeline.export.tflite_graph import dense_as_matmul
+from tf_pipeline.export.tflite.graph import dense_as_matmul
 
 
 def graph_facts(path) -> dict:

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from tf_pipeline import load_pipeline
-from tf_pipeline.export.saved_model import export_saved_model
+from tf_pipeline.export.saved_model.export import export_saved_model
 from tf_pipeline.tokenizers.byte_pair import BytePairGraphTokenizer
 from tf_pipeline.tokenizers.in_graph import in_graph_tokenizer
 from tf_pipeline.tokenizers.sentencepiece import SentencePieceGraphTokenizer

@@ -1,13 +1,14 @@
-"""A RunInference model handler for tf_pipeline SavedModel exports.
+"""A RunInference model handler for tf_pipeline SavedModel exports, for any task.
 
 Beam's ``TFModelHandlerTensor`` loads models with ``tf.keras.models.load_model``, which refuses a
 SavedModel under Keras 3 (apache/beam#30616). This handler loads the export once per worker with
 ``tf.saved_model.load`` (tensorflow_text registered) through :class:`SavedModelPipeline`, and runs
-batches of strings through it: the same answers as ``load_pipeline(export)``.
+batches of strings through it: the same answers as ``pipeline(model=export)``, one record per text
+(the task's :meth:`~tf_pipeline.tasks.base.Task.records`).
 
 Example:
-    >>> from apache_beam.ml.inference.base import RunInference
-    >>> texts | RunInference(ExportModelHandler("saved_models/sentiment"))
+    >>> from apache_beam.ml.inference.base import RunInference                   # doctest: +SKIP
+    >>> texts | RunInference(ExportModelHandler("saved_models/sentiment"))       # doctest: +SKIP
     # PredictionResult(example="I love it", inference={"label": "POSITIVE", "score": 0.97, "probabilities": [...]})
 """
 
@@ -18,15 +19,15 @@ from typing import Any, Iterable, Sequence
 
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
-from tf_pipeline.export.saved_model_runtime import SavedModelPipeline
-from tf_pipeline.pipeline.outputs import ranked
+from tf_pipeline.export.saved_model.runtime import SavedModelPipeline
 
 MIN_BATCH_SIZE = 8  # Beam's BatchElements grows batches between these, timing each (docs/beam.md)
 MAX_BATCH_SIZE = 64
 
 
 class ExportModelHandler(ModelHandler[str, PredictionResult, SavedModelPipeline]):
-    """Strings → ``{"label", "score", "probabilities"}`` with a SavedModel export (version or base folder)."""
+    """Strings → the task's records (``{"label", "score", "probabilities"}``, ``{"embedding"}``, ...)
+    with a SavedModel export (version or base folder)."""
 
     def __init__(self, export_dir: str | os.PathLike, *, min_batch_size: int = MIN_BATCH_SIZE,
                  max_batch_size: int = MAX_BATCH_SIZE, **kwargs):
@@ -38,11 +39,10 @@ class ExportModelHandler(ModelHandler[str, PredictionResult, SavedModelPipeline]
 
     def run_inference(self, batch: Sequence[str], model: SavedModelPipeline,
                       inference_args: dict[str, Any] | None = None) -> Iterable[PredictionResult]:
-        """Texts must be non-blank strings (:func:`~tf_pipeline.pipeline.base.check_text`); ``ClassifyTexts``
+        """Texts must be non-blank strings (:func:`~tf_pipeline.tasks.inputs.check_text`); ``ScoreTexts``
         sends the others to its error output before they get here."""
-        probabilities = model.scores(model.forward(model.preprocess(list(batch)))).numpy()
-        for text, row, best in zip(batch, probabilities.tolist(), ranked(probabilities, model.labels, 1)):
-            yield PredictionResult(text, {**best[0], "probabilities": row})
+        for text, record in zip(batch, model.task.records(model.run(list(batch)))):
+            yield PredictionResult(text, record)
 
     def get_metrics_namespace(self) -> str:
         return "tf_pipeline"

@@ -1,12 +1,12 @@
-"""Beam transforms: read texts from files, classify them with an export, write the answers.
+"""Beam transforms: read texts from files, answer them with an export (any task), write the answers.
 
 Bad records never stop a job: a line that is not UTF-8, not JSON, has no ``"text"`` or a text that
 is blank or not a string goes to the error output with its file, line and reason; the rest is scored.
 
 Example (inside your own pipeline):
-    >>> with beam.Pipeline() as pipeline:
+    >>> with beam.Pipeline() as pipeline:                                             # doctest: +SKIP
     ...     records, bad_lines = pipeline | ReadTexts("gs://bucket/reviews-*.jsonl")
-    ...     scored, rejected = records | ClassifyTexts("gs://bucket/models/sentiment/1")
+    ...     scored, rejected = records | ScoreTexts("gs://bucket/models/sentiment/1")
     ...     scored | beam.Map(print)      # {"text": ..., "id": ..., "label": ..., "score": ...}
 """
 
@@ -27,17 +27,18 @@ from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from tf_pipeline import errors
+from tf_pipeline.beam import FORMATS
 from tf_pipeline.beam.handler import MAX_BATCH_SIZE, MIN_BATCH_SIZE, ExportModelHandler
-from tf_pipeline.pipeline.base import check_text
-from tf_pipeline.pipeline.text_files import parse_line
+from tf_pipeline.runners.text_files import parse_line
+from tf_pipeline.tasks.base import Task
+from tf_pipeline.tasks.inputs import check_text
 
 logger = logging.getLogger(__name__)
 
 ERRORS = "errors"
-FORMATS = ("jsonl", "csv")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 COMPRESSION_SUFFIXES = (".gz", ".bz2", ".deflate", ".zst", ".lzma")  # Beam's readers decompress these
-CSV_COLUMNS = ("id", "text", "label", "score")
+INPUT_COLUMNS = ("id", "text")  # written before the task's record fields
 NAMESPACE = "tf_pipeline"
 
 
@@ -71,10 +72,16 @@ def is_jsonl(path: str) -> bool:
 
 
 def check_pattern(pattern: str) -> int:
-    """How many files ``pattern`` matches; an error if none (before a pipeline starts)."""
+    """How many files ``pattern`` matches; an error if none, or a folder (before a pipeline starts)."""
+    import os
+
     from apache_beam.io.filesystem import BeamIOError
     from apache_beam.io.filesystems import FileSystems
 
+    if os.path.isdir(pattern):
+        raise errors.InvalidInputError(
+            f"{pattern} is a folder; pass a pattern of its files, e.g. --input '{pattern.rstrip('/')}/*' (quoted, "
+            "so Beam expands it, not the shell).")
     try:
         matched = FileSystems.match([pattern])[0].metadata_list
     except (BeamIOError, ValueError) as error:
@@ -121,8 +128,9 @@ class ValidateRecord(beam.DoFn):
         yield record
 
 
-class ClassifyTexts(beam.PTransform):
-    """Texts or records → (records with ``label``, ``score`` and ``probabilities``, error records).
+class ScoreTexts(beam.PTransform):
+    """Texts or records → (records with the task's answer merged in, error records): ``label``,
+    ``score`` and ``probabilities`` for text classification, ``embedding`` for sentence embeddings.
 
     Validates each element, spreads the work over the workers, runs :class:`ExportModelHandler`
     through RunInference (the export loaded once per worker), and merges each answer into its record.
@@ -157,14 +165,46 @@ def _json_safe(record: dict) -> dict:
     return json.loads(json.dumps(record, ensure_ascii=False, default=repr))
 
 
-def format_record(record: dict, output_format: str) -> str:
-    """One output line: the input's ``text`` (and ``id``), ``label`` and ``score``."""
-    kept = {key: record[key] for key in CSV_COLUMNS if key in record}
+def columns(task: Task) -> tuple[str, ...]:
+    """The fields an output record keeps: the input's ``id`` and ``text``, then the task's :attr:`~Task.record_fields`."""
+    return (*INPUT_COLUMNS, *task.record_fields)
+
+
+def check_format(task: Task, output_format: str) -> None:
+    """An error, before a pipeline starts, for a format that cannot hold this task's records."""
+    if output_format not in FORMATS:
+        raise errors.InvalidInputError(f"output format must be one of {', '.join(FORMATS)}, got {output_format!r}.")
+    vectors = [name for name, kind in task.record_fields.items() if kind == "vector"]
+    if output_format == "csv" and vectors:
+        raise errors.InvalidInputError(
+            f"csv holds one value per column, and {task.name} answers a vector ({', '.join(vectors)}) per text; "
+            "write jsonl or parquet.")
+
+
+def format_record(record: dict, output_format: str, fields: Sequence[str]) -> str:
+    """One output line (JSONL or CSV) with ``fields`` of ``record``."""
+    kept = {key: record[key] for key in fields if key in record}
     if output_format == "jsonl":
         return json.dumps(kept, ensure_ascii=False)
     row = io.StringIO()
-    csv.writer(row, lineterminator="").writerow([kept.get(column, "") for column in CSV_COLUMNS])
+    csv.writer(row, lineterminator="").writerow([kept.get(column, "") for column in fields])
     return row.getvalue()
+
+
+def parquet_schema(task: Task):
+    """The Parquet schema of this task's records: ``id`` and ``text`` strings, then its fields."""
+    import pyarrow
+
+    kinds = {"string": pyarrow.string(), "float": pyarrow.float64(), "vector": pyarrow.list_(pyarrow.float32())}
+    return pyarrow.schema([("id", pyarrow.string()), ("text", pyarrow.string()),
+                           *((name, kinds[kind]) for name, kind in task.record_fields.items())])
+
+
+def parquet_row(record: dict, fields: Sequence[str]) -> dict:
+    """``record``'s ``fields``, ``id`` as a string (JSONL ids may be numbers), missing ones None."""
+    row = {key: record.get(key) for key in fields}
+    row["id"] = None if row["id"] is None else str(row["id"])
+    return row
 
 
 def score_files(export_dir: str, pattern: str, output_prefix: str, *, output_format: str = "jsonl",
@@ -172,20 +212,38 @@ def score_files(export_dir: str, pattern: str, output_prefix: str, *, output_for
                 max_batch_size: int = MAX_BATCH_SIZE) -> dict[str, Any]:
     """Score every text matched by ``pattern``; write ``PREFIX-*`` and ``PREFIX-errors-*``; return a summary.
 
-    ``beam_args`` are Beam pipeline options (``--runner``, ``--direct_num_workers``, ``--project`` ...).
+    Args:
+        export_dir: a SavedModel export (version or base folder; local or ``gs://``), any task.
+        pattern: the input files (a glob; ``.jsonl`` with ``"text"`` and optional ``"id"``, else one text per line).
+        output_prefix: where the answers go (``PREFIX-00000-of-00001.jsonl``, ...).
+        output_format: "jsonl", "csv" (tasks with one value per field) or "parquet".
+        beam_args: Beam pipeline options (``--runner``, ``--direct_num_workers``, ``--project`` ...).
+
+    Returns:
+        The job's state, texts scored and rejected, seconds, and the output and error file patterns.
+
+    Raises:
+        InvalidInputError: a format the task's records do not fit, or a pattern that matches nothing.
     """
-    if output_format not in FORMATS:
-        raise errors.InvalidInputError(f"output format must be one of {', '.join(FORMATS)}, got {output_format!r}.")
+    from tf_pipeline.export.layout import latest_version_dir, read_metadata
+
+    task = read_metadata(latest_version_dir(export_dir)).make_task()
+    check_format(task, output_format)
+    fields = columns(task)
     suffix = f".{output_format}"
     check_pattern(pattern)
     start = time.perf_counter()
     pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
     records, unreadable = pipeline | "Read" >> ReadTexts(pattern)
-    scored, rejected = records | "Classify" >> ClassifyTexts(export_dir, min_batch_size=min_batch_size,
-                                                             max_batch_size=max_batch_size)
-    header = ",".join(CSV_COLUMNS) if output_format == "csv" else None
-    _ = (scored | "Format" >> beam.Map(format_record, output_format)
-         | "Write" >> beam.io.WriteToText(output_prefix, file_name_suffix=suffix, header=header))
+    scored, rejected = records | "Score" >> ScoreTexts(export_dir, min_batch_size=min_batch_size,
+                                                       max_batch_size=max_batch_size)
+    if output_format == "parquet":
+        _ = (scored | "Rows" >> beam.Map(parquet_row, fields)
+             | "Write" >> beam.io.WriteToParquet(output_prefix, parquet_schema(task), file_name_suffix=suffix))
+    else:
+        header = ",".join(fields) if output_format == "csv" else None
+        _ = (scored | "Format" >> beam.Map(format_record, output_format, fields)
+             | "Write" >> beam.io.WriteToText(output_prefix, file_name_suffix=suffix, header=header))
     _ = ((unreadable, rejected) | "AllErrors" >> beam.Flatten()
          | "FormatErrors" >> beam.Map(json.dumps, ensure_ascii=False)
          | "WriteErrors" >> beam.io.WriteToText(f"{output_prefix}-errors", file_name_suffix=".jsonl"))

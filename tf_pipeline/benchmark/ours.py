@@ -37,7 +37,7 @@ def rows_to_dicts(probabilities, labels: list[str]) -> list[dict[str, float]]:
 
 
 def pipeline_runner(job: dict, *, jit_compile: bool = False):
-    from tf_pipeline.pipeline.text_classification import TextClassificationPipeline
+    from tf_pipeline.runners.graph import TextClassificationPipeline
 
     return TextClassificationPipeline.from_pretrained(job["weights"], max_length=job["max_length"],
                                                       jit_compile=jit_compile)
@@ -85,7 +85,7 @@ def saved_model_runner(job: dict) -> Runner:
 
 
 def tflite_runner(job: dict) -> Runner:
-    from tf_pipeline.export.tflite_runtime import TFLitePipeline
+    from tf_pipeline.export.tflite.runtime import TFLitePipeline
 
     lite = TFLitePipeline(job["tflite"][job["variant"]], num_threads=job["threads"])
     return lambda texts, size: ranked_to_dicts(lite(list(texts), batch_size=size, top_k=None))

@@ -56,9 +56,15 @@ def check_imports(python: str, modules: tuple[str, ...]) -> None:
             f"--torch-python {python} cannot import {', '.join(modules)} ({last}); {SETUP_HINT}.")
 
 
+PEER_SCRIPTS = HERE.parents[1] / "scripts" / "peers"  # outside the package: they import torch or ONNX Runtime
+
+
 def peer_script(peer: str) -> str:
     """The script that runs ``peer`` (a torch-venv peer or ``"prepare"``) under the torch venv."""
-    return str(HERE / ("torch_reference.py" if peer == "hf_pt_pipeline" else "onnx_reference.py"))
+    script = PEER_SCRIPTS / ("torch_reference.py" if peer == "hf_pt_pipeline" else "onnx_reference.py")
+    if not script.is_file():
+        raise errors.InvalidInputError(f"{script} is missing: the peers run from a source checkout of tf_pipeline.")
+    return str(script)
 
 
 def ours_command() -> list[str]:
@@ -73,7 +79,8 @@ def run_job(command: Sequence[str], job: dict, workdir: Path, tag: str, *, torch
     job_path, answer_path = workdir / f"{tag}.job.json", workdir / f"{tag}.answer.json"
     job_path.write_text(json.dumps(job))
     done = subprocess.run([*command, str(job_path), str(answer_path)], cwd=workdir, capture_output=True, text=True,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **({"USE_TF": "0"} if torch_venv else {})})
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+                               **({"USE_TF": "0", "PYTHONPATH": str(HERE)} if torch_venv else {})})
     if done.returncode != 0:
         raise errors.TFPipelineError(f"benchmark runner {tag} failed ({command[0]}):\n{done.stderr[-3000:]}")
     answer = json.loads(answer_path.read_text())

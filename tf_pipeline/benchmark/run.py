@@ -35,7 +35,7 @@ from tf_pipeline import errors
 from tf_pipeline.benchmark.charts import chart
 from tf_pipeline.benchmark.processes import check_torch_python, ours_command, peer_script, run_job
 from tf_pipeline.benchmark.variants import ORT_PEERS, PEERS, TEXT_SETS, VARIANTS, VENV_PEERS
-from tf_pipeline.pipeline.text_classification import TextClassificationPipeline
+from tf_pipeline.runners.graph import TextClassificationPipeline
 
 logger = logging.getLogger(__name__)
 
@@ -118,15 +118,15 @@ def prepare(pipe: TextClassificationPipeline, workdir: Path, variants: Sequence[
     from tf_pipeline.checkpoints.pytorch_format import save_for_pytorch
 
     shared = {"weights": str(save_for_pytorch(pipe.checkpoint, workdir / "weights")), "max_length": pipe.max_length,
-              "labels": list(pipe.labels), "threads": THREADS}
+              "labels": list(pipe.task.labels), "threads": THREADS}
     if {"saved_model_strings", "saved_model_ids"} & set(variants):
-        from tf_pipeline.export.saved_model import export_saved_model
+        from tf_pipeline.export.saved_model.export import export_saved_model
 
         shared["saved_model"] = str(export_saved_model(pipe, workdir / "saved_model"))
     shared["tflite"] = {}
     for name, quantize in (("tflite_float32", "none"), ("tflite_dynamic_int8", "dynamic-int8")):
         if name in variants:
-            from tf_pipeline.export.tflite_convert import convert_to_tflite
+            from tf_pipeline.export.tflite.convert import convert_to_tflite
 
             shared["tflite"][name] = str(convert_to_tflite(pipe, workdir / f"{name}.tflite", quantize=quantize))
     if set(ORT_PEERS) & set(variants):

@@ -1,4 +1,4 @@
-"""Hub id or folder → tokenizer, TF sequence-classification model and config, with no torch.
+"""Hub id or folder → tokenizer, config and the TF model a task needs, with no torch.
 
 Reads PyTorch-format safetensors (one file, or shards with an index) through
 ``safetensors``' NumPy reader and transformers' PyTorch→TF weight mapping, which
@@ -23,6 +23,8 @@ from typing import Mapping, Sequence
 
 from tf_pipeline import errors
 from tf_pipeline.checkpoints.locations import resolve_model_dir
+from tf_pipeline.tasks import infer_task, task_class, task_name
+from tf_pipeline.tasks.sentence_embeddings import transformer_folder
 
 logger = logging.getLogger(__name__)
 
@@ -33,21 +35,22 @@ TORCH_ONLY_WEIGHTS = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 
 
 class Checkpoint:
-    """What a checkpoint folder holds: tokenizer, config, where it came from, and the TF model.
+    """What a checkpoint folder holds: tokenizer, config, where it came from, the task it is loaded
+    for (:class:`~tf_pipeline.tasks.base.Task`, with the settings read from its files) and the TF model.
 
     With ``load_checkpoint(..., lazy=True)`` the model (the slow part: build, read weights) loads
     on first use of ``model``; ``new_weights`` then names the weights the folder did not have
     (a new classification head, say), empty when everything came from the checkpoint.
 
     Example:
-        >>> checkpoint = load_checkpoint("path/to/checkpoint", lazy=True)
-        >>> checkpoint.model_loaded, checkpoint.model.config.num_labels, checkpoint.model_loaded
+        >>> checkpoint = load_checkpoint("path/to/checkpoint", lazy=True)      # doctest: +SKIP
+        >>> checkpoint.model_loaded, checkpoint.model.config.num_labels, checkpoint.model_loaded   # doctest: +SKIP
         (False, 2, True)
     """
 
-    def __init__(self, tokenizer, config, source: str, model=None, *, load_model=None,
+    def __init__(self, tokenizer, config, source: str, model=None, *, task=None, load_model=None,
                  new_weights: Sequence[str] = ()):
-        self.tokenizer, self.config, self.source = tokenizer, config, source
+        self.tokenizer, self.config, self.source, self.task = tokenizer, config, source, task
         self._model, self._load_model = model, load_model
         self.new_weights = tuple(new_weights)
 
@@ -124,32 +127,32 @@ def load_tokenizer(folder: Path):
     return tokenizer
 
 
-def tf_model_class(config, task: str = "sequence-classification"):
-    """The TF auto class for ``task`` after checking ``config``'s model type is supported."""
-    import transformers
-    from transformers.models.auto import modeling_tf_auto as auto
+def tf_model_class(config, task: str = "text-classification"):
+    """The transformers TF auto class that ``task`` loads, after checking it has one for ``config``'s model type.
 
-    auto_class, mapping = {
-        "sequence-classification": (
-            transformers.TFAutoModelForSequenceClassification,
-            auto.TF_MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING,
-        ),
-        "base": (transformers.TFAutoModel, auto.TF_MODEL_MAPPING),
-    }[task]
+    Example:
+        >>> from transformers import BertConfig
+        >>> tf_model_class(BertConfig(), "feature-extraction").__name__
+        'TFAutoModel'
+    """
+    import transformers
+
+    auto_class = getattr(transformers, task_class(task).model_class)
+    mapping = auto_class._model_mapping
     if type(config) not in mapping:
-        supported = sorted(auto.TF_MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES)
+        supported = sorted(mapping._model_mapping)
         raise errors.UnsupportedModelError(
-            f"model_type '{config.model_type}' has no TensorFlow {task} class in transformers. "
-            f"Supported types: {', '.join(supported)}."
+            f"model_type '{config.model_type}' has no TensorFlow {auto_class.__name__} class in transformers "
+            f"(needed for {task_name(task)}). Supported types: {', '.join(supported)}."
         )
     return auto_class
 
 
-def load_tf_model(folder: Path, config, *, task: str = "sequence-classification"):
-    """Build the TF model for ``config`` and load the folder's weights into it, without torch.
+def load_tf_model(folder: Path, config, *, task: str = "text-classification"):
+    """Build the TF model ``task`` needs for ``config`` and load the folder's weights into it, without torch.
 
     Example:
-        >>> model = load_tf_model(folder, load_config(folder), task="base")   # TFAutoModel
+        >>> model = load_tf_model(folder, load_config(folder), task="feature-extraction")   # doctest: +SKIP
     """
     return _load_tf_model(folder, config, task)[0]
 
@@ -317,22 +320,51 @@ def default_max_length(tokenizer, config) -> int:
 def load_checkpoint(
     model: str | os.PathLike | None = None,
     *,
+    task: str | None = None,
     num_labels: int | None = None,
     id2label=None,
-    task: str = "sequence-classification",
     lazy: bool = False,
 ) -> Checkpoint:
-    """Load tokenizer, config and TF model from a folder, a hub id, or the built default (``None``).
+    """Load tokenizer, config and the TF model ``task`` needs from a folder, a hub id, or the built default (``None``).
 
     Loading never trains: ``None`` needs the default model built first
-    (``tf_pipeline.load_pipeline()`` or ``tf-pipeline build-default`` do that). ``lazy=True``
-    leaves the model (and errors in its weights) to the first use of ``checkpoint.model``.
+    (``tf_pipeline.load_pipeline()`` or ``tf-pipeline build-default`` do that).
+
+    Args:
+        model: a checkpoint folder (a sentence-transformers folder too), a hub id, or None for the
+            built default sentiment model.
+        task: a task name (``tf_pipeline.tasks.task_names()``); default: the one the checkpoint is
+            for (:func:`~tf_pipeline.tasks.infer_task`); text classification for the default model or
+            when ``num_labels`` or ``id2label`` is given.
+        num_labels, id2label: label overrides for text classification.
+        lazy: leave the model (and errors in its weights) to the first use of ``checkpoint.model``.
+
+    Returns:
+        The :class:`Checkpoint`, its ``task`` set from the checkpoint's config and files.
+
+    Raises:
+        CheckpointNotFoundError, WeightsNotFoundError, BrokenCheckpointError, UnsupportedModelError,
+        TokenizerNotFoundError, HubUnreachableError: what is wrong with the checkpoint, and what to do.
+        InvalidInputError: an unknown task, or one that cannot be inferred.
+
+    Example:
+        >>> checkpoint = load_checkpoint("path/to/encoder", task="feature-extraction")   # doctest: +SKIP
+        >>> checkpoint.task.name, type(checkpoint.model).__name__                       # doctest: +SKIP
+        ('feature-extraction', 'TFBertModel')
     """
     folder = resolve_model_dir(model)
-    config = load_config(folder, num_labels=num_labels, id2label=id2label)
-    tf_model_class(config, task)
-    tokenizer = load_tokenizer(folder)
-    checkpoint = Checkpoint(tokenizer, config, str(folder), load_model=lambda: _load_tf_model(folder, config, task))
+    model_folder = transformer_folder(folder)
+    config = load_config(model_folder, num_labels=num_labels, id2label=id2label)
+    if task is not None:
+        name = task_name(task)
+    elif model is None or num_labels is not None or id2label is not None:  # labels asked for: a classifier
+        name = "text-classification"
+    else:
+        name = infer_task(config, folder)
+    tf_model_class(config, name)
+    tokenizer = load_tokenizer(model_folder)
+    checkpoint = Checkpoint(tokenizer, config, str(folder), task=task_class(name).from_checkpoint(config, folder),
+                            load_model=lambda: _load_tf_model(model_folder, config, name))
     if not lazy:
         checkpoint.model  # noqa: B018  (load now: errors surface here)
     return checkpoint

@@ -68,9 +68,24 @@ def resolve_model_dir(model: str | os.PathLike | None) -> Path:
         raise errors.CheckpointNotFoundError(f"{model} is a file; pass the folder that holds config.json.")
     text = str(model)
     looks_like_path = text.startswith((".", "/", "~")) or text.count("/") > 1 or "\\" in text
-    if looks_like_path:
-        raise errors.CheckpointNotFoundError(f"Model folder {model} does not exist.")
+    if looks_like_path or (path.parent != Path(".") and path.parent.is_dir()):  # "saved_models/typo": a local folder
+        raise errors.CheckpointNotFoundError(f"No such local folder: {model}.{_near_misses(path)}")
     return _download_from_hub(text)
+
+
+def _near_misses(path: Path) -> str:
+    """A note naming the folders beside ``path`` whose names are close to its name ("" if none)."""
+    import difflib
+
+    parent = path.parent
+    if not parent.is_dir():
+        return ""
+    try:
+        siblings = [child.name for child in parent.iterdir() if child.is_dir() and not child.name.startswith(".")]
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(path.name, siblings, n=3, cutoff=0.6)
+    return f" Did you mean {', '.join(str(parent / name) for name in close)}?" if close else ""
 
 
 def _download_from_hub(repo_id: str) -> Path:

@@ -8,5 +8,7 @@ Example:
     'dynamic-int8'
 """
 
+QUANTIZATIONS = ("none", "float16", "dynamic-int8", "int8")  # convert_to_tflite's quantize
+FLAVOURS = ("ids", "strings")  # what a .tflite file takes: token ids, or the texts themselves
 TFLITE_QUANTIZE = {"tflite": "none", "tflite-int8": "dynamic-int8"}
 RUNTIMES = ("tf", *TFLITE_QUANTIZE)

@@ -27,11 +27,27 @@ class LabelledText:
     source: str = ""
 
 
-def read_labelled(path: str | os.PathLike) -> list[LabelledText]:
-    """Read a CSV (header with ``text`` and ``label``) or JSONL (objects with them) file.
+def read_labelled(path: str | os.PathLike, *, text_column: str = "text", label_column: str = "label") -> list[LabelledText]:
+    """Read a CSV or TSV (a header naming the text and label columns) or JSONL (objects with them) file.
 
     Labels that are all integers (or digit strings) become ids; otherwise they are names.
+
+    Args:
+        path: the file (``.csv``, ``.tsv``, ``.jsonl``/``.ndjson``; others by their first line).
+        text_column: the column (or JSON field) holding the text.
+        label_column: the column (or JSON field) holding the label.
+
+    Returns:
+        The examples, each with where it came from.
+
+    Raises:
+        InvalidInputError: a missing file or column, an empty text or label, or not CSV/TSV/JSONL.
+
+    Example:
+        >>> read_labelled(SENTIMENT_DIR / "heldout.jsonl")[0].label in ("NEGATIVE", "POSITIVE")
+        True
     """
+    columns = (text_column, label_column)
     path = Path(path)
     if not path.is_file():
         raise errors.InvalidInputError(f"Data file {path} does not exist.")
@@ -40,20 +56,24 @@ def read_labelled(path: str | os.PathLike) -> list[LabelledText]:
     except UnicodeDecodeError as error:
         raise errors.InvalidInputError(f"{path} is not UTF-8 text: {error}") from error
     first = content.lstrip()[:1]
-    if path.suffix.lower() in {".jsonl", ".json", ".ndjson"} or first in {"{", "["}:
-        examples = _read_jsonl(path, content)
-    elif path.suffix.lower() == ".csv" or "text" in content.split("\n", 1)[0]:
-        examples = _read_csv(path, content)
+    suffix = path.suffix.lower()
+    if suffix in {".jsonl", ".json", ".ndjson"} or first in {"{", "["}:
+        examples = _read_jsonl(path, content, columns)
+    elif suffix == ".tsv":
+        examples = _read_csv(path, content, columns, "\t")
+    elif suffix == ".csv" or text_column in content.split("\n", 1)[0]:
+        examples = _read_csv(path, content, columns, ",")
     else:
         raise errors.InvalidInputError(
-            f"{path} is neither CSV (a header with 'text' and 'label') nor JSONL (one JSON object per line)."
+            f"{path} is neither CSV/TSV (a header with {text_column!r} and {label_column!r}) nor JSONL "
+            "(one JSON object per line)."
         )
     if not examples:
         raise errors.InvalidInputError(f"{path} has no examples.")
     return _normalise_labels(examples)
 
 
-def _read_jsonl(path: Path, content: str) -> list[LabelledText]:
+def _read_jsonl(path: Path, content: str, columns: tuple[str, str]) -> list[LabelledText]:
     examples = []
     for number, line in enumerate(content.splitlines(), start=1):
         if not line.strip():
@@ -64,29 +84,32 @@ def _read_jsonl(path: Path, content: str) -> list[LabelledText]:
         except json.JSONDecodeError as error:
             raise errors.InvalidInputError(f"{where}: not a JSON object ({error.msg}); is this JSONL?") from None
         if not isinstance(record, dict):
-            raise errors.InvalidInputError(f"{where}: expected a JSON object with 'text' and 'label'.")
-        examples.append(_example(record, where))
+            raise errors.InvalidInputError(f"{where}: expected a JSON object with {columns[0]!r} and {columns[1]!r}.")
+        examples.append(_example(record, where, columns))
     return examples
 
 
-def _read_csv(path: Path, content: str) -> list[LabelledText]:
-    reader = csv.DictReader(content.splitlines())
-    missing = [column for column in ("text", "label") if column not in (reader.fieldnames or [])]
+def _read_csv(path: Path, content: str, columns: tuple[str, str], delimiter: str) -> list[LabelledText]:
+    reader = csv.DictReader(content.splitlines(), delimiter=delimiter)
+    missing = [column for column in columns if column not in (reader.fieldnames or [])]
     if missing:
         raise errors.InvalidInputError(
-            f"{path} line 1: missing column {', '.join(repr(c) for c in missing)} (header: {reader.fieldnames})."
+            f"{path} line 1: missing column {', '.join(repr(c) for c in missing)} (header: {reader.fieldnames}); "
+            f"name the columns with {errors.option('text_column', 'NAME')} and {errors.option('label_column', 'NAME')}."
         )
-    return [_example(row, f"{path} line {reader.line_num}") for row in reader if any((v or "").strip() for v in row.values())]
+    return [_example(row, f"{path} line {reader.line_num}", columns) for row in reader
+            if any((v or "").strip() for v in row.values() if isinstance(v, str))]
 
 
-def _example(record: dict, where: str) -> LabelledText:
-    for column in ("text", "label"):
+def _example(record: dict, where: str, columns: tuple[str, str]) -> LabelledText:
+    text_column, label_column = columns
+    for column in columns:
         if record.get(column) is None or str(record[column]).strip() == "":
-            problem = "empty text" if column == "text" and column in record else f"missing '{column}'"
+            problem = "empty text" if column == text_column and column in record else f"missing {column!r}"
             raise errors.InvalidInputError(f"{where}: {problem}.")
-    if not isinstance(record["text"], str):
+    if not isinstance(record[text_column], str):
         raise errors.InvalidInputError(f"{where}: text must be a string.")
-    return LabelledText(text=record["text"], label=record["label"], source=where)
+    return LabelledText(text=record[text_column], label=record[label_column], source=where)
 
 
 def _normalise_labels(examples: list[LabelledText]) -> list[LabelledText]:

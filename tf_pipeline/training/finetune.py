@@ -138,36 +138,41 @@ def finetune(
     validation_data: str | os.PathLike | Sequence[LabelledText] | None = None,
     overwrite: bool = False,
     progress: bool = True,
+    text_column: str = "text",
+    label_column: str = "label",
     **settings,
 ) -> FinetuneResult:
     """Fine-tune ``model`` (default: the embedded encoder) on ``data`` and save it to ``output``.
 
-    ``data``/``validation_data``: CSV or JSONL files with ``text`` and ``label`` columns
-    (label names, or integer ids), or lists of :class:`LabelledText`. ``recipe`` (default:
+    ``data``/``validation_data``: CSV, TSV or JSONL files with ``text_column`` and ``label_column``
+    columns (label names, or integer ids), or lists of :class:`LabelledText`. ``recipe`` (default:
     :class:`Recipe`) holds the training settings; keyword ``settings`` override single fields,
     e.g. ``epochs=2``.
 
     Example:
-        >>> finetune("reviews.csv", "saved_models/reviews", learning_rate=3e-5)
+        >>> finetune("reviews.csv", "saved_models/reviews", learning_rate=3e-5)   # doctest: +SKIP
     """
     import tf_keras as keras
 
     from tf_pipeline.checkpoints.locations import default_encoder_dir
-    from tf_pipeline.pipeline.text_classification import TextClassificationPipeline
+    from tf_pipeline.runners.graph import TextClassificationPipeline
 
     recipe = _with_settings(recipe or Recipe(), settings)
     output = Path(output)
     _check_output(output, overwrite)
-    train = read_labelled(data) if isinstance(data, (str, os.PathLike)) else list(data)
+    columns = {"text_column": text_column, "label_column": label_column}
+    train = read_labelled(data, **columns) if isinstance(data, (str, os.PathLike)) else list(data)
     if validation_data is not None:
-        validation = read_labelled(validation_data) if isinstance(validation_data, (str, os.PathLike)) else list(validation_data)
+        validation = (read_labelled(validation_data, **columns) if isinstance(validation_data, (str, os.PathLike))
+                      else list(validation_data))
     else:
         train, validation = split_validation(train, validation_split, recipe.seed)
     labels = label_names(train, validation)
     keras.utils.set_random_seed(recipe.seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", errors.UntrainedHeadWarning)  # a new head is the point here
-        checkpoint = load_checkpoint(model if model is not None else default_encoder_dir(), id2label=labels)
+        checkpoint = load_checkpoint(model if model is not None else default_encoder_dir(), task="text-classification",
+                                     id2label=labels)
     pipe = TextClassificationPipeline(checkpoint, max_length=min(recipe.max_length, _limit(checkpoint)))
     train_set, validation_set = (
         make_dataset(examples, pipe.tokenizer, labels, max_length=pipe.max_length, batch_size=recipe.batch_size,
@@ -259,7 +264,7 @@ def _limit(checkpoint) -> int:
 
 def _check_output(output: Path, overwrite: bool) -> None:
     if output.exists() and not overwrite:
-        raise errors.InvalidInputError(f"{output} already exists; pass overwrite=True (--overwrite) to replace it.")
+        raise errors.InvalidInputError(f"{output} already exists; pass {errors.option('overwrite')} to replace it.")
 
 
 def save_checkpoint(pipe, output: Path, result: FinetuneResult, *, overwrite: bool = False) -> None:

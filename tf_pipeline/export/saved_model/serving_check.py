@@ -1,0 +1,95 @@
+"""Load an export the way TF Serving does, in a process that has not imported transformers.
+
+Run by :func:`tf_pipeline.export.saved_model.verify.verify_export` as ``python -m tf_pipeline.export.saved_model.serving_check DIR``;
+reads ``{"texts": [...], "ids": {name: [[...]]}}`` on stdin and writes JSON on stdout: the op
+audit and every signature's outputs, from the TF1 session loader with the ``serve`` tag.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def graph_ops(export_dir: str) -> set[str]:
+    """Every op type in the SavedModel: the graph and all functions in its library."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved_model = saved_model_pb2.SavedModel()
+    saved_model.ParseFromString(Path(export_dir, "saved_model.pb").read_bytes())
+    ops = set()
+    for meta_graph in saved_model.meta_graphs:
+        ops |= {node.op for node in meta_graph.graph_def.node}
+        for function in meta_graph.graph_def.library.function:
+            ops |= {node.op for node in function.node_def}
+    return ops
+
+
+def audit_ops(export_dir: str) -> dict:
+    """Split the ops into core TensorFlow (registered here) and the rest (tensorflow-text's, or unknown).
+
+    Must run before tensorflow_text is imported, so that "registered" means core TensorFlow.
+    """
+    from tensorflow.python.framework import op_def_registry
+
+    ops = graph_ops(export_dir)
+    core = sorted(op for op in ops if op_def_registry.get(op) is not None)
+    return {"core": core, "other": sorted(ops - set(core))}
+
+
+def run_signatures(export_dir: str, texts: list[str], ids: dict) -> dict:
+    """Run each signature by its signature def, TF1 style, like TF Serving's session bundle."""
+    import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (TF Serving links these ops)
+
+    results = {}
+    with tf.compat.v1.Session(graph=tf.Graph()) as session:
+        meta_graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], export_dir)
+        for name, signature in meta_graph.signature_def.items():
+            if name.startswith("__"):
+                continue
+            feeds = _feeds(signature, texts, ids)
+            fetches = {key: info.name for key, info in signature.outputs.items()}
+            values = session.run(fetches, {signature.inputs[key].name: value for key, value in feeds.items()})
+            results[name] = {
+                "method_name": signature.method_name,
+                "outputs": {key: _jsonable(value) for key, value in values.items()},
+            }
+    return results
+
+
+def _feeds(signature, texts: list[str], ids: dict) -> dict:
+    import tensorflow as tf
+
+    inputs = set(signature.inputs)
+    if inputs == {"text"}:
+        return {"text": [text.encode("utf-8") for text in texts]}
+    if inputs == {"inputs"}:
+        return {"inputs": [
+            tf.train.Example(features=tf.train.Features(feature={
+                "text": tf.train.Feature(bytes_list=tf.train.BytesList(value=[text.encode("utf-8")]))
+            })).SerializeToString()
+            for text in texts
+        ]}
+    return {name: ids[name] for name in inputs}
+
+
+def _jsonable(value):
+    if value.dtype.kind in {"S", "O"}:
+        return [_jsonable(item) if hasattr(item, "dtype") and item.ndim else item.decode("utf-8") for item in value]
+    return value.tolist()
+
+
+def main(export_dir: str) -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    request = json.load(sys.stdin)
+    report = {"ops": audit_ops(export_dir)}
+    report["signatures"] = run_signatures(export_dir, request["texts"], request["ids"])
+    report["transformers_imported"] = "transformers" in sys.modules
+    json.dump(report, sys.stdout)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -89,10 +89,10 @@ def test_predict_reports_blank_line_and_missing_model(tiny_checkpoint, tmp_path)
     path.write_text("fine\n\nalso fine\n")
     result = run("predict", "--model", folder, "--input", path)
     assert result.returncode == 2
-    assert "line 2" in result.stderr and "empty" in result.stderr
+    assert "line 2" in result.stderr and "blank" in result.stderr and "--skip-blank" in result.stderr
     assert "Traceback" not in result.stderr
     missing = run("predict", "--model", tmp_path / "nope", "text")
-    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    assert missing.returncode == 2 and "No such local folder" in missing.stderr
     no_input = run("predict", "--model", folder, "--input", tmp_path / "nope.txt")
     assert no_input.returncode == 2 and "cannot read" in no_input.stderr and "Traceback" not in no_input.stderr
 

@@ -4,9 +4,9 @@ A reader polling the parent (TF Serving watching ``saved_models/NAME/``) sees ei
 or a complete folder or file, never half of one.
 
 Example:
-    >>> with atomic_folder(Path("saved_models/sentiment/3")) as staging:
+    >>> with atomic_folder(Path("saved_models/sentiment/3")) as staging:  # doctest: +SKIP
     ...     tf.saved_model.save(module, str(staging))
-    >>> with atomic_file(Path("out.jsonl")) as file:
+    >>> with atomic_file(Path("out.jsonl")) as file:  # doctest: +SKIP
     ...     file.write("...")
 """
 

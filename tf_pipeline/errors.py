@@ -5,7 +5,7 @@ Every error names what was wrong and what to do about it. All derive from
 caller would naturally catch (``FileNotFoundError``, ``ValueError``, ...).
 
 Example:
-    >>> try:
+    >>> try:  # doctest: +SKIP
     ...     load_pipeline("/no/such/folder")
     ... except CheckpointNotFoundError as error:
     ...     print(error)

@@ -2,7 +2,7 @@
 over each of ours its ratio to ONNX Runtime of the same precision at batch 32.
 
 Example:
-    >>> chart(json.loads(Path("benchmarks/results.json").read_text()), Path("benchmarks/results.png"))
+    >>> chart(json.loads(Path("benchmarks/results.json").read_text()), Path("benchmarks/results.png"))  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ torch or ONNX Runtime run as scripts (:mod:`torch_reference`, :mod:`onnx_referen
 torch venv's interpreter (``--torch-python``), which never shares a process with TensorFlow.
 
 Example:
-    >>> torch_python = check_torch_python(".venv-torch/bin/python", ("ort_fp32",))
-    >>> answer = run_job([torch_python, peer_script("ort_fp32")], job, workdir, "ort_fp32-short", torch_venv=True)
+    >>> torch_python = check_torch_python(".venv-torch/bin/python", ("ort_fp32",))  # doctest: +SKIP
+    >>> answer = run_job([torch_python, peer_script("ort_fp32")], job, workdir, "ort_fp32-short", torch_venv=True)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def check_torch_python(torch_python: str, peers: tuple[str, ...]) -> str:
     """The interpreter's absolute path, once it has been seen to import what ``peers`` need.
 
     Example:
-        >>> check_torch_python(".venv-torch/bin/python", ("hf_pt_pipeline",))
+        >>> check_torch_python(".venv-torch/bin/python", ("hf_pt_pipeline",))  # doctest: +SKIP
         '/work/main/.venv-torch/bin/python'
     """
     path = os.path.abspath(torch_python)  # not resolve(): a venv's python is a symlink to the base one

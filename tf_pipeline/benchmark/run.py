@@ -11,7 +11,7 @@ against every peer, int8-vs-fp32 label agreement, the SavedModel's cold start, t
 share, and the issues' targets met or missed. Results go to a JSON file and a PNG chart.
 
 Example:
-    >>> results = run_benchmark(load_pipeline(), text_sets(["mixed", "short"]), torch_python=".venv-torch/bin/python")
+    >>> results = run_benchmark(load_pipeline(), text_sets(["mixed", "short"]), torch_python=".venv-torch/bin/python")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ def choose_variants(variants: Sequence[str] | None, torch_python: str | None) ->
     and on an interpreter that lacks what the peers import.
 
     Example:
-        >>> choose_variants(["ort_fp32", "tf_pipeline"], ".venv-torch/bin/python")
+        >>> choose_variants(["ort_fp32", "tf_pipeline"], ".venv-torch/bin/python")  # doctest: +SKIP
         (['tf_pipeline', 'ort_fp32'], '/work/main/.venv-torch/bin/python')
     """
     if variants is None:

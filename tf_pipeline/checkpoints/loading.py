@@ -7,8 +7,8 @@ bug; TF checkpoints (``tf_model.h5``, TF-format safetensors) go through
 ``from_pretrained``.
 
 Example:
-    >>> checkpoint = load_checkpoint("path/to/checkpoint")
-    >>> checkpoint.config.id2label
+    >>> checkpoint = load_checkpoint("path/to/checkpoint")  # doctest: +SKIP
+    >>> checkpoint.config.id2label  # doctest: +SKIP
     {0: 'NEGATIVE', 1: 'POSITIVE'}
 """
 

@@ -1,8 +1,8 @@
 """Where checkpoints are: the shipped encoder, the built default model, local folders, hub ids.
 
 Example:
-    >>> resolve_model_dir("./my-model")      # an existing folder, as it is
-    >>> default_model_dir()                  # where the default model is (built or not)
+    >>> resolve_model_dir("./my-model")      # an existing folder, as it is  # doctest: +SKIP
+    >>> default_model_dir()                  # where the default model is (built or not)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def resolve_model_dir(model: str | os.PathLike | None) -> Path:
     """Turn ``None`` (the built default), a local folder or a hub id into a local folder.
 
     Example:
-        >>> resolve_model_dir("./my-model")   # an existing folder is used as it is
+        >>> resolve_model_dir("./my-model")   # an existing folder is used as it is  # doctest: +SKIP
     """
     if model is None:
         folder = default_model_dir()

@@ -6,7 +6,7 @@ through transformers' own mapping, and dense kernels are transposed. A folder wr
 benchmark compares both frameworks on the same weights.
 
 Example:
-    >>> save_for_pytorch(load_checkpoint(), "/tmp/default-for-torch")
+    >>> save_for_pytorch(load_checkpoint(), "/tmp/default-for-torch")  # doctest: +SKIP
     >>> # elsewhere, with torch:  pipeline("text-classification", model="/tmp/default-for-torch")
 """
 
@@ -25,7 +25,7 @@ def pytorch_state_dict(model) -> dict[str, np.ndarray]:
     """PyTorch parameter name → array for every weight of a TF transformers model.
 
     Example:
-        >>> sorted(pytorch_state_dict(model))[:1]
+        >>> sorted(pytorch_state_dict(model))[:1]  # doctest: +SKIP
         ['bert.embeddings.LayerNorm.bias']
     """
     from transformers.modeling_tf_pytorch_utils import apply_transpose, convert_tf_weight_name_to_pt_weight_name

@@ -7,7 +7,7 @@ tokenizer files and ``config.json``) and ``assets.extra/`` (``tf_pipeline.json``
 Paths may be local or anything TensorFlow's file systems read (``gs://bucket/models/sentiment``).
 
 Example:
-    >>> latest_version_dir("saved_models/sentiment")
+    >>> latest_version_dir("saved_models/sentiment")  # doctest: +SKIP
     PosixPath('saved_models/sentiment/3')
 """
 

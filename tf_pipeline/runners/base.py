@@ -7,9 +7,9 @@ runtime); the task turns those into answers (``postprocess``) and knows the call
 
 Example:
     >>> pipe = pipeline("text-classification", model="path/to/checkpoint")   # doctest: +SKIP
-    >>> outputs = pipe.run(["good", "bad"])          # {"logits": array [2, num_labels]}
-    >>> pipe.postprocess(outputs, top_k=None)        # ranked labels per text
-    >>> pipe(["good", "bad"])                        # the same, in HF's shapes
+    >>> outputs = pipe.run(["good", "bad"])          # {"logits": array [2, num_labels]}  # doctest: +SKIP
+    >>> pipe.postprocess(outputs, top_k=None)        # ranked labels per text  # doctest: +SKIP
+    >>> pipe(["good", "bad"])                        # the same, in HF's shapes  # doctest: +SKIP
 """
 
 from __future__ import annotations

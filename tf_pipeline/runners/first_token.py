@@ -8,7 +8,7 @@ the first token to the sequence): the same logits, and about a seventh less work
 (measured in docs/benchmark.md, "Tuning decisions"). Other models run unchanged.
 
 Example:
-    >>> with first_token_only(model):
+    >>> with first_token_only(model):  # doctest: +SKIP
     ...     logits = model(**ids, training=False).logits   # the same logits as without
 """
 

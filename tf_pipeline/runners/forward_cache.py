@@ -8,9 +8,9 @@ that is missing weights (a new, random head) is never cached. The cold start thi
 measured in docs/python.md.
 
 Example:
-    >>> folder = cache_folder(checkpoint)
-    >>> cached = load_forward(folder)                    # None on a miss
-    >>> cached or save_forward(folder, forward, model.weights, input_names)
+    >>> folder = cache_folder(checkpoint)  # doctest: +SKIP
+    >>> cached = load_forward(folder)                    # None on a miss  # doctest: +SKIP
+    >>> cached or save_forward(folder, forward, model.weights, input_names)  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ Eagerly, on the NumPy outputs every runner's ``forward`` returns:
 - :meth:`Task.call`: HF's call forms (one input, a list, a generator) around the runner's ``stream``.
 
 Example:
+    >>> from tf_pipeline.tasks import task_class
     >>> task = task_class("text-classification").from_settings({"labels": ["NEG", "POS"], "function_to_apply": "softmax"})
     >>> task.postprocess({"logits": np.array([[0.0, 2.0]])}, top_k=1)[0][0]["label"]
     'POS'

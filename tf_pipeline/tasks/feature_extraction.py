@@ -66,7 +66,12 @@ class FeatureExtraction(Task):
                 "token_count": tf.TensorSpec([None], tf.int32)}
 
     def model_outputs(self, model, inputs) -> dict:
-        return {"last_hidden_state": last_hidden_state(model, inputs), "token_count": token_count(inputs)}
+        import tensorflow as tf
+
+        hidden = last_hidden_state(model, inputs)
+        if "attention_mask" in inputs:  # padding positions zero, so every runtime returns the same tensor
+            hidden = hidden * tf.expand_dims(tf.cast(inputs["attention_mask"], hidden.dtype), -1)
+        return {"last_hidden_state": hidden, "token_count": token_count(inputs)}
 
     def graph_answers(self, outputs, valid=None) -> dict:
         """``last_hidden_state`` (padded rows) and ``token_count``; invalid rows zero, ``valid`` says which."""
@@ -74,7 +79,7 @@ class FeatureExtraction(Task):
 
         if valid is None:
             return dict(outputs)
-        return {"last_hidden_state": tf.where(valid[:, tf.newaxis, tf.newaxis], outputs["last_hidden_state"], 0.0),
+        return {"last_hidden_state": tf.where(tf.reshape(valid, [-1, 1, 1]), outputs["last_hidden_state"], 0.0),
                 "token_count": tf.where(valid, outputs["token_count"], 0), "valid": valid}
 
     # eagerly

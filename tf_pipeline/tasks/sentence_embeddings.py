@@ -13,7 +13,7 @@ exports answer embeddings too. A call takes ``encode``'s arguments: ``batch_size
 Example:
     >>> task = SentenceEmbeddings(pooling=("mean",), normalize=False, dimension=2, max_seq_length=None)
     >>> task.collect(task.postprocess({"embedding": np.array([[3.0, 4.0]], np.float32)}, normalize_embeddings=True),
-    ...              single=False, call_kwargs={})
+    ...              single=False, call_kwargs={}, as_tensor=False, as_array=True)
     array([[0.6, 0.8]], dtype=float32)
 """
 
@@ -96,7 +96,7 @@ def pool(hidden, mask, modes: tuple[str, ...]):
     sentence-transformers' ``Pooling`` computes them (right padding)."""
     import tensorflow as tf
 
-    weights = tf.cast(mask, hidden.dtype)[:, :, tf.newaxis]
+    weights = tf.expand_dims(tf.cast(mask, hidden.dtype), -1)  # expand_dims: TFLite builtins have no new-axis slice
     count = tf.maximum(tf.reduce_sum(weights, axis=1), MEAN_EPSILON)
     vectors = []
     for mode in modes:
@@ -109,12 +109,12 @@ def pool(hidden, mask, modes: tuple[str, ...]):
         elif mode == "mean_sqrt_len_tokens":
             vectors.append(tf.reduce_sum(hidden * weights, axis=1) / tf.sqrt(count))
         elif mode == "weightedmean":
-            positions = tf.cast(tf.range(1, tf.shape(hidden)[1] + 1), hidden.dtype)[tf.newaxis, :, tf.newaxis]
+            positions = tf.reshape(tf.cast(tf.range(1, tf.shape(hidden)[1] + 1), hidden.dtype), [1, -1, 1])
             weighted = weights * positions
             vectors.append(tf.reduce_sum(hidden * weighted, axis=1)
                            / tf.maximum(tf.reduce_sum(weighted, axis=1), MEAN_EPSILON))
         else:  # lasttoken: the last real token (the last position when a row has none)
-            last = tf.reduce_max(tf.where(mask > 0, tf.range(tf.shape(mask)[1])[tf.newaxis], -1), axis=1)
+            last = tf.reduce_max(tf.where(mask > 0, tf.expand_dims(tf.range(tf.shape(mask)[1]), 0), -1), axis=1)
             last = tf.where(last >= 0, last, tf.shape(mask)[1] - 1)
             vectors.append(tf.gather(hidden * weights, last, axis=1, batch_dims=1))
     return vectors[0] if len(vectors) == 1 else tf.concat(vectors, axis=-1)
@@ -208,7 +208,7 @@ class SentenceEmbeddings(Task):
 
         if valid is None:
             return dict(outputs)
-        return {"embedding": tf.where(valid[:, tf.newaxis], outputs["embedding"], 0.0), "valid": valid}
+        return {"embedding": tf.where(tf.expand_dims(valid, -1), outputs["embedding"], 0.0), "valid": valid}
 
     # eagerly
 

@@ -2,7 +2,7 @@
 bytes mapped to symbols and merges applied by rank in a ``tf.while_loop``.
 
 Example:
-    >>> BytePairGraphTokenizer(byte_pair_settings(hf_tokenizer), max_length=128)
+    >>> BytePairGraphTokenizer(byte_pair_settings(hf_tokenizer), max_length=128)  # doctest: +SKIP
 """
 
 from __future__ import annotations

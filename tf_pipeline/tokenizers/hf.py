@@ -1,7 +1,7 @@
 """The Hugging Face tokenizer call, defined once: what every runner that tokenizes in Python uses.
 
 Example:
-    >>> encode(tokenizer, ["I hate this so much!"], max_length=128, return_tensors="np")["input_ids"]
+    >>> encode(tokenizer, ["I hate this so much!"], max_length=128, return_tensors="np")["input_ids"]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def token_sorted_batches(tokenizer, texts: Sequence[str], batch_size: int, max_l
     token count pads less than sorting by characters (docs/benchmark.md).
 
     Example:
-        >>> [indices for indices, _ in token_sorted_batches(tokenizer, ["a long text", "hi", "mid text"], 2,
+        >>> [indices for indices, _ in token_sorted_batches(tokenizer, ["a long text", "hi", "mid text"], 2,  # doctest: +SKIP
         ...                                                 128, ["input_ids", "attention_mask"])]
         [[1, 2], [0]]
     """

@@ -1,7 +1,7 @@
 """Labelled texts: reading CSV/JSONL files with ``text`` and ``label``, and the shipped sentiment set.
 
 Example:
-    >>> examples = read_labelled("reviews.jsonl")     # [LabelledText(text, label, source), ...]
+    >>> examples = read_labelled("reviews.jsonl")     # [LabelledText(text, label, source), ...]  # doctest: +SKIP
     >>> train, heldout = sentiment_set("train"), sentiment_set("heldout")
 """
 

@@ -9,8 +9,8 @@ that ``load_pipeline`` loads (config with labels, tokenizer, ``tf_model.h5``) pl
 ``metrics.json``. It is written atomically: built beside the target, then renamed.
 
 Example:
-    >>> result = finetune("reviews.csv", "saved_models/reviews", epochs=3)
-    >>> load_pipeline("saved_models/reviews")("not bad at all")
+    >>> result = finetune("reviews.csv", "saved_models/reviews", epochs=3)  # doctest: +SKIP
+    >>> load_pipeline("saved_models/reviews")("not bad at all")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -197,7 +197,7 @@ def freeze(model, *, embeddings: bool, layers: int) -> None:
     """Keep the token embeddings and the lowest ``layers`` encoder layers as they are during training.
 
     Example:
-        >>> freeze(pipe.model, embeddings=True, layers=2)    # BERT: embeddings + layer 0 and 1 frozen
+        >>> freeze(pipe.model, embeddings=True, layers=2)    # BERT: embeddings + layer 0 and 1 frozen  # doctest: +SKIP
     """
     body = getattr(model, model.base_model_prefix)
     body.embeddings.trainable = not embeddings

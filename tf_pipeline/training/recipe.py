@@ -3,7 +3,7 @@ that built the default model (chosen on the validation split by ``scripts/compar
 
 Example:
     >>> from tf_pipeline.training.recipe import Recipe
-    >>> Recipe(epochs=3, label_smoothing=0.1).check()
+    >>> Recipe(epochs=3, label_smoothing=0.1).check()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class Recipe:
     (docs/training.md has the measurements).
 
     Example:
-        >>> finetune("reviews.csv", "saved_models/reviews", recipe=Recipe(epochs=2, label_smoothing=0.0))
+        >>> finetune("reviews.csv", "saved_models/reviews", recipe=Recipe(epochs=2, label_smoothing=0.0))  # doctest: +SKIP
     """
 
     epochs: int = 2

@@ -1,9 +1,9 @@
 """TF Serving's configuration files: ``models.config`` for several models and versions, and batching.
 
 Example:
-    >>> text = model_config_text(["saved_models/sentiment"], base_path_prefix="/models")
-    >>> write_text_atomically("saved_models/models.config", text)
-    >>> write_text_atomically("saved_models/batching.config", batching_config_text())
+    >>> text = model_config_text(["saved_models/sentiment"], base_path_prefix="/models")  # doctest: +SKIP
+    >>> write_text_atomically("saved_models/models.config", text)  # doctest: +SKIP
+    >>> write_text_atomically("saved_models/batching.config", batching_config_text())  # doctest: +SKIP
 """
 
 from __future__ import annotations

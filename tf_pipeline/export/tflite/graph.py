@@ -9,7 +9,7 @@ layer that keeps the leading axes: 316 ops, and int8 single sentences run ~1.3×
 (docs/tflite.md, "The graph: dense layers as matmul").
 
 Example:
-    >>> with dense_as_matmul():
+    >>> with dense_as_matmul():  # doctest: +SKIP
     ...     concrete = tf.function(model_call).get_concrete_function(signature)  # trace here
 """
 

@@ -9,7 +9,7 @@ because XNNPACK runs both while a per-column ``DEQUANTIZE`` runs in TFLite's ref
 of the time on single sentences).
 
 Example:
-    >>> flatbuffer = quantize_tables_per_column(converter.convert(), saved_model_matrices("workdir/saved_model"))
+    >>> flatbuffer = quantize_tables_per_column(converter.convert(), saved_model_matrices("workdir/saved_model"))  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""TFLitePipeline against a bare LiteRT loop on the same .tflite files (issue 14; docs/tflite.md).
+"""TFLitePipeline against a bare LiteRT loop on the same .tflite files (docs/tflite.md).
 
 (a) ``TFLitePipeline(path)(texts, batch_size=B)``; (b) the HF tokenizer on all texts, sorted by token
 count, one signature-runner call per batch, NumPy softmax. Texts/s, best of ``--repeats`` after a

@@ -18,7 +18,7 @@ fresh process, so its peak memory is its own, and is timed like every benchmark 
 (:mod:`peer_timing`). ORT sessions use ``intra_op_num_threads`` = the job's ``threads``, inter-op 1.
 
 Example (what the benchmark runs):
-    .venv-torch/bin/python PYTHONPATH=tf_pipeline/benchmark scripts/peers/onnx_reference.py job.json answer.json
+    PYTHONPATH=tf_pipeline/benchmark .venv-torch/bin/python scripts/peers/onnx_reference.py job.json answer.json
 """
 
 from __future__ import annotations

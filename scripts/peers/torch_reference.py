@@ -8,7 +8,7 @@ reads a JSON job (model folder, texts, batch sizes, threads) and writes a JSON a
 per batch size, single-text latencies, peak memory and every text's scores (:mod:`peer_timing`).
 
 Example (what the benchmark runs):
-    .venv-torch/bin/python PYTHONPATH=tf_pipeline/benchmark scripts/peers/torch_reference.py job.json answer.json
+    PYTHONPATH=tf_pipeline/benchmark .venv-torch/bin/python scripts/peers/torch_reference.py job.json answer.json
 """
 
 import sys

@@ -41,8 +41,8 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZES = (1, 8, 32, 128)
 THREADS = 2  # intra-op threads of every runner that takes a number (TF uses the machine's cores)
-TARGETS = {"vs_hf_tf": 10.0, "vs_hf_pt_at_batch_32": 1.5, "share_of_matmul_peak": 0.60}  # issue 6
-GOALS = (  # issue 14: (ours, peer, batch size, minimum ratio of texts/s)
+TARGETS = {"vs_hf_tf": 10.0, "vs_hf_pt_at_batch_32": 1.5, "share_of_matmul_peak": 0.60}  # docs/benchmark.md, "Targets"
+GOALS = (  # (ours, peer, batch size, minimum ratio of texts/s); docs/benchmark.md, "Goals"
     ("tf_pipeline", "ort_fp32", "32", 1.1), ("tf_pipeline", "ort_fp32", "1", 1.0),
     ("saved_model_strings", "ort_fp32", "32", 1.1), ("saved_model_strings", "ort_fp32", "1", 1.0),
     ("tflite_float32", "ort_fp32", "32", 1.2), ("tflite_dynamic_int8", "ort_dynamic_int8", "32", 1.5),

@@ -8,6 +8,7 @@ from tf_pipeline.benchmark.variants import TEXT_SETS, VARIANTS
 from tf_pipeline.cli.options import add_model_arguments, checkpoint_pipeline, positive_int, positive_ints
 
 NAME = "bench"
+DEFAULT_BATCH_SIZES = [1, 8, 32, 128]
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -30,7 +31,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
                         help="comma-separated subset of: " + ", ".join(TEXT_SETS) + " (default: both)")
     parser.add_argument("--slow-texts", type=positive_int, default=128,
                         help="texts for HF's eager TF pipeline, which is slow (default: 128)")
-    parser.add_argument("--batch-sizes", type=positive_ints, default=[1, 8, 32, 128],
+    parser.add_argument("--batch-sizes", type=positive_ints, default=DEFAULT_BATCH_SIZES,
                         help="comma-separated (default: 1,8,32,128)")
     parser.add_argument("--variants", help="comma-separated subset of: " + ", ".join(VARIANTS)
                         + " (default: all; the last four only with --torch-python)")
@@ -38,7 +39,12 @@ def add_parser(commands) -> argparse.ArgumentParser:
                         help="an interpreter with torch, transformers, onnxruntime and optimum-onnx (its own venv: "
                              ".venv-torch/bin/python from scripts/setup_torch.sh) to add the PyTorch and ONNX Runtime "
                              "peers on the same weights")
-    parser.add_argument("--output", default="benchmarks/results.json", help="default: benchmarks/results.json (+ .png)")
+    parser.add_argument("--output", help="default: benchmarks/results.json (+ .png); benchmarks/embeddings.json "
+                                         "for --task sentence-embeddings")
+    parser.add_argument("--task", choices=("text-classification", "sentence-embeddings"), default="text-classification",
+                        help="sentence-embeddings: our runtimes against sentence-transformers on PyTorch and ONNX "
+                             "Runtime (--torch-python), on the shipped encoder unless --model, batch sizes 1 and 32 "
+                             "unless --batch-sizes, the short sentences")
     add_model_arguments(parser)
     return parser
 
@@ -46,11 +52,24 @@ def add_parser(commands) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> None:
     from tf_pipeline.benchmark.run import choose_variants, run_benchmark, text_sets, write_results
 
+    if args.task == "sentence-embeddings":
+        return run_embeddings(args)
     variants = [name.strip() for name in args.variants.split(",") if name.strip()] if args.variants else None
     variants, torch_python = choose_variants(variants, args.torch_python)  # fails fast, before loading the model
     sets = text_sets([name.strip() for name in args.text_sets.split(",") if name.strip()], args.texts)
-    args.task = "text-classification"
     pipe = checkpoint_pipeline(args, max_length=args.max_length)
     results = run_benchmark(pipe, sets, batch_sizes=args.batch_sizes, variants=variants,
                             slow_texts=args.slow_texts, torch_python=torch_python)
-    print(write_results(results, args.output))
+    print(write_results(results, args.output or "benchmarks/results.json"))
+
+
+def run_embeddings(args: argparse.Namespace) -> None:
+    from tf_pipeline.benchmark.embeddings import run_embeddings_benchmark, write_embeddings_results
+    from tf_pipeline.benchmark.run import short_texts
+    from tf_pipeline.checkpoints.locations import default_encoder_dir
+
+    texts = short_texts()[:args.texts]
+    sizes = [1, 32] if args.batch_sizes == DEFAULT_BATCH_SIZES else args.batch_sizes
+    results = run_embeddings_benchmark(args.model or default_encoder_dir(), texts, batch_sizes=sizes,
+                                       torch_python=args.torch_python)
+    print(write_embeddings_results(results, args.output or "benchmarks/embeddings.json"))

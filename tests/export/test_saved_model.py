@@ -121,7 +121,7 @@ def test_verify_catches_a_different_model(tiny_checkpoint, tmp_path):
     report = verify_export(export, model=str(other))
     assert not report.ok
     assert any(not passed and "probabilities" in name for name, passed, _ in report.checks)
-    two_labels, _, _ = tiny_checkpoint("bert", id2label={0: "no", 1: "yes"}, label2id={"no": 0, "yes": 1})
+    two_labels, _, _ = tiny_checkpoint("bert", num_labels=2)
     mismatch = verify_export(export, model=str(two_labels))  # a FAIL line, not an IndexError
     failed = [name for name, passed, _ in mismatch.checks if not passed]
     assert "task settings equal the reference's" in failed and any("probabilities" in name for name in failed)

@@ -7,7 +7,7 @@ from itertools import islice
 import pytest
 
 from tf_pipeline import InvalidInputError
-from tf_pipeline.runners.text_files import READ_BLOCK, count_lines, read_texts
+from tf_pipeline.runners.text_files import READ_BLOCK, read_texts, scan_file
 
 
 def test_file_and_stream_give_the_same_texts(tmp_path):
@@ -20,7 +20,7 @@ def test_file_and_stream_give_the_same_texts(tmp_path):
     assert list(read_texts(records)) == texts
     assert list(read_texts(io.StringIO("\n".join(texts)))) == texts
     assert list(read_texts(io.StringIO(records.read_text()), jsonl=True)) == texts
-    assert count_lines(plain) == count_lines(records) == len(texts)
+    assert scan_file(plain).texts == scan_file(records).texts == len(texts)
 
 
 def test_reading_is_lazy_and_errors_name_the_line(tmp_path):
@@ -30,7 +30,7 @@ def test_reading_is_lazy_and_errors_name_the_line(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     texts = read_texts(path)
     assert list(islice(texts, READ_BLOCK + 1)) == lines[:READ_BLOCK + 1]  # the blank line is not read yet
-    with pytest.raises(InvalidInputError, match=f"line {2 * READ_BLOCK + 6} of .*big.txt.*empty"):
+    with pytest.raises(InvalidInputError, match=f"line {2 * READ_BLOCK + 6} of .*big.txt is blank.*skip_blank"):
         list(texts)
 
 
@@ -51,4 +51,6 @@ def test_missing_file_fails_before_reading(tmp_path):
     with pytest.raises(InvalidInputError, match="cannot read"):
         read_texts(tmp_path / "missing.txt")
     with pytest.raises(InvalidInputError, match="cannot read"):
-        count_lines(tmp_path)
+        scan_file(tmp_path / "missing.txt")
+    with pytest.raises(InvalidInputError, match="is a folder.*score"):
+        scan_file(tmp_path)

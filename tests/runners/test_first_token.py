@@ -18,6 +18,7 @@ CLASSIFIERS = {
     "camembert": (transformers.CamembertConfig, transformers.TFCamembertForSequenceClassification),
     "electra": (transformers.ElectraConfig, transformers.TFElectraForSequenceClassification),
     "distilbert": (transformers.DistilBertConfig, transformers.TFDistilBertForSequenceClassification),
+    "mpnet": (transformers.MPNetConfig, transformers.TFMPNetForSequenceClassification),
 }
 
 

@@ -100,3 +100,19 @@ def test_sentencepiece_in_graph_tokenizer(tiny_checkpoint, tmp_path):
     export = export_saved_model(pipe, tmp_path / "albert")
     out = tf.saved_model.load(str(export)).signatures["serving_default"](text=tf.constant(natural[:40]))
     assert [x.decode() for x in out["label"].numpy()] == [r["label"] for r in pipe(natural[:40])]
+
+
+def test_mpnet_in_graph_tokenizer_matches_hf():
+    """all-mpnet-base-v2's own tokenizer: uncased WordPiece, ``<s> … </s>``, pad id 1, typed specials."""
+    from transformers import AutoTokenizer
+
+    from tf_pipeline.checkpoints.mpnet_encoder import mpnet_encoder_dir
+    from tf_pipeline.tokenizers.wordpiece import WordPieceGraphTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(mpnet_encoder_dir())
+    graph_tokenizer = in_graph_tokenizer(tokenizer, 384)
+    assert isinstance(graph_tokenizer, WordPieceGraphTokenizer) and graph_tokenizer.settings.pad_id == 1
+    lines = corpus(2000) + ["typed <s> and </s> and <mask> and <pad> and <unk> and [UNK] tokens", "<mask>x"]
+    rate, mismatches = _agreement(tokenizer, lines, max_length=384)
+    logging.getLogger(__name__).info("MPNet in-graph tokenizer agreement: %.4f on %d lines", rate, len(lines))
+    assert mismatches == [], f"agreement {rate:.4f}; first mismatches: {mismatches[:3]}"

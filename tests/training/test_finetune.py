@@ -147,3 +147,35 @@ def test_frozen_layers_must_leave_one_trainable(tiny_checkpoint, tmp_path):
     with pytest.raises(InvalidInputError, match="frozen_layers=9, but this distilbert model has 2 layers"):
         finetune(synthetic(20, 0), tmp_path / "out", model=folder, frozen_layers=9, progress=False)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("architecture", ["mpnet", "bert"])
+def test_top_layers_train_over_cached_states_and_leave_the_rest_as_it_was(tiny_checkpoint, tmp_path, architecture):
+    from tf_pipeline.checkpoints.loading import load_checkpoint
+
+    folder, _, _ = tiny_checkpoint(architecture, num_labels=2)
+    result = finetune(synthetic(240, seed=1), tmp_path / "out", model=folder, top_layers=2, epochs=8, batch_size=16,
+                      learning_rate=3e-3, max_length=32, progress=False)
+    assert evaluate(result.pipeline, synthetic(100, seed=99))["accuracy"] >= 0.85
+    assert [set(epoch) for epoch in result.history] == [{"epoch", "loss", "accuracy", "val_loss", "val_accuracy"}] * 8
+    before = load_checkpoint(folder, task="feature-extraction").model
+    after = load_checkpoint(tmp_path / "out", task="text-classification").model
+    body = getattr(after, after.base_model_prefix)
+    for weight in body.embeddings.weights:  # the embeddings stay as pretrained; the layers trained
+        same = next(w for w in before.weights if w.name.split("/", 1)[1] == weight.name.split("/", 1)[1])
+        np.testing.assert_array_equal(weight.numpy(), same.numpy())
+    texts = [example.text for example in synthetic(20, seed=7)]
+    np.testing.assert_allclose(load_pipeline(tmp_path / "out").run(texts)["logits"],
+                               result.pipeline.run(texts)["logits"], atol=1e-5)
+
+
+def test_top_layers_refuses_what_it_cannot_train(tiny_checkpoint, tmp_path):
+    folder, _, _ = tiny_checkpoint("distilbert", num_labels=2)
+    with pytest.raises(InvalidInputError, match="top_layers is not supported for distilbert.*frozen_layers"):
+        finetune(synthetic(20, 0), tmp_path / "out", model=folder, top_layers=1, progress=False)
+    folder, _, _ = tiny_checkpoint("mpnet", num_labels=2)
+    with pytest.raises(InvalidInputError, match="top_layers=3, but this mpnet model has 2 layers"):
+        finetune(synthetic(20, 0), tmp_path / "out", model=folder, top_layers=3, progress=False)
+    with pytest.raises(InvalidInputError, match="top_layers .* excludes frozen_layers"):
+        finetune(synthetic(20, 0), tmp_path / "out", model=folder, top_layers=1, frozen_layers=1)
+    assert not (tmp_path / "out").exists()

@@ -1,6 +1,6 @@
 """Run a classifier's last encoder layer for the first token only: the one token its head reads.
 
-The sequence-classification heads of BERT, RoBERTa (XLM-R, CamemBERT), ELECTRA and DistilBERT read
+The sequence-classification heads of BERT, RoBERTa (XLM-R, CamemBERT), ELECTRA, DistilBERT and MPNet read
 the last layer's output at position 0 only (the pooler or ``features[:, 0]``). Every other position
 of that layer is computed and thrown away. Within :func:`first_token_only`, the last layer computes
 position 0 from all positions' keys and values (HF's own attention, called as cross-attention from
@@ -42,6 +42,33 @@ def _distilbert_block(self, x, attn_mask, head_mask, output_attentions, training
     return (self.output_layer_norm(self.ffn(attended, training=training) + attended),)
 
 
+def _mpnet_layer(self, hidden_states, attention_mask, head_mask, output_attentions, position_bias=None,
+                 training=False):
+    """``TFMPNetLayer.call`` for position 0: its query (and its row of the relative-position bias)
+    against every position's keys and values."""
+    import tensorflow as tf
+    from transformers.tf_utils import stable_softmax
+
+    attention = self.attention
+    heads = attention.attn
+    first = hidden_states[:, :1]
+    batch = tf.shape(hidden_states)[0]
+    query = heads.transpose_for_scores(heads.q(first), batch)
+    keys = heads.transpose_for_scores(heads.k(hidden_states), batch)
+    values = heads.transpose_for_scores(heads.v(hidden_states), batch)
+    scores = tf.matmul(query, keys, transpose_b=True) / tf.math.sqrt(float(heads.attention_head_size))
+    if position_bias is not None:
+        scores += position_bias[:, :, :1]
+    if attention_mask is not None:
+        scores += attention_mask
+    probabilities = heads.dropout(stable_softmax(scores, axis=-1), training=training)
+    if head_mask is not None:
+        probabilities *= head_mask
+    context = tf.reshape(tf.transpose(tf.matmul(probabilities, values), [0, 2, 1, 3]), (batch, -1, heads.all_head_size))
+    attended = attention.LayerNorm(attention.dropout(heads.o(context), training=training) + first)
+    return (self.out(self.intermediate(attended), attended, training=training),)
+
+
 # model class → (path from the base model to its layer list, the first-token call of those layers)
 _FIRST_TOKEN_LAYERS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "TFBertForSequenceClassification": (("encoder", "layer"), _bert_layer),
@@ -50,6 +77,7 @@ _FIRST_TOKEN_LAYERS: dict[str, tuple[tuple[str, ...], Callable]] = {
     "TFCamembertForSequenceClassification": (("encoder", "layer"), _bert_layer),
     "TFElectraForSequenceClassification": (("encoder", "layer"), _bert_layer),
     "TFDistilBertForSequenceClassification": (("transformer", "layer"), _distilbert_block),
+    "TFMPNetForSequenceClassification": (("encoder", "layer"), _mpnet_layer),
 }
 # config flags under which the last layer's every row is read (attention weights, a decoder's cache)
 _NEEDS_EVERY_ROW = ("output_attentions", "is_decoder", "add_cross_attention")

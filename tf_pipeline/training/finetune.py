@@ -29,6 +29,8 @@ from tf_pipeline.checkpoints.loading import load_checkpoint
 from tf_pipeline.training.data import LabelledText, read_labelled
 from tf_pipeline.tokenizers.hf import pad_id
 from tf_pipeline.training.recipe import Recipe
+from tf_pipeline.training.optimizer import make_optimizer
+from tf_pipeline.training.top_layers import fit_top_layers
 
 logger = logging.getLogger(__name__)
 LENGTH_BOUNDARIES = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384)
@@ -174,16 +176,21 @@ def finetune(
         checkpoint = load_checkpoint(model if model is not None else default_encoder_dir(), task="text-classification",
                                      id2label=labels)
     pipe = TextClassificationPipeline(checkpoint, max_length=min(recipe.max_length, _limit(checkpoint)))
-    train_set, validation_set = (
-        make_dataset(examples, pipe.tokenizer, labels, max_length=pipe.max_length, batch_size=recipe.batch_size,
-                     shuffle=shuffle, seed=recipe.seed, input_names=pipe.input_names)
-        for examples, shuffle in ((train, True), (validation, False))
-    )
-    steps = sum(1 for _ in train_set)
-    freeze(pipe.model, embeddings=recipe.freeze_embeddings, layers=recipe.frozen_layers)
-    if recipe.contrastive_epochs:
-        contrastive_tune(pipe.model, train_set, recipe, steps, progress)
-    history, best_epoch = _fit(pipe.model, train_set, validation_set, recipe, steps, progress)
+    if recipe.top_layers:
+        history = fit_top_layers(pipe.model, *(_encoded(examples, pipe, labels) for examples in (train, validation)),
+                                 recipe=recipe, progress=progress)
+        best_epoch = len(history)
+    else:
+        train_set, validation_set = (
+            make_dataset(examples, pipe.tokenizer, labels, max_length=pipe.max_length, batch_size=recipe.batch_size,
+                         shuffle=shuffle, seed=recipe.seed, input_names=pipe.input_names)
+            for examples, shuffle in ((train, True), (validation, False))
+        )
+        steps = sum(1 for _ in train_set)
+        freeze(pipe.model, embeddings=recipe.freeze_embeddings, layers=recipe.frozen_layers)
+        if recipe.contrastive_epochs:
+            contrastive_tune(pipe.model, train_set, recipe, steps, progress)
+        history, best_epoch = _fit(pipe.model, train_set, validation_set, recipe, steps, progress)
     result = FinetuneResult(
         output=str(output), labels=labels, best_epoch=best_epoch, history=history,
         train_size=len(train), validation_size=len(validation), source=checkpoint.source,
@@ -191,6 +198,12 @@ def finetune(
     )
     save_checkpoint(pipe, output, result, overwrite=overwrite)
     return result
+
+
+def _encoded(examples: Sequence[LabelledText], pipe, names: Sequence[str]) -> tuple[dict, list[int]]:
+    """The tokenizer's ids for the examples' texts (truncated to the pipeline's length) and their label ids."""
+    encoded = pipe.tokenizer([example.text for example in examples], truncation=True, max_length=pipe.max_length)
+    return encoded, [label_id(example.label, names) for example in examples]
 
 
 def freeze(model, *, embeddings: bool, layers: int) -> None:
@@ -219,25 +232,12 @@ def _with_settings(recipe: Recipe, settings: dict) -> Recipe:
     return replace(recipe, **settings).check()
 
 
-def _optimizer(recipe: Recipe, total_steps: int):
-    """AdamW whose learning rate rises linearly over the warm-up steps, then falls linearly to 0."""
-    import tf_keras as keras
-
-    warmup = max(1, round(recipe.warmup * total_steps)) if recipe.warmup else 0
-    schedule = WarmupLinearDecay(recipe.learning_rate, warmup, max(total_steps, warmup + 1))
-    averaging = dict(use_ema=True, ema_momentum=recipe.weight_average) if recipe.weight_average else {}
-    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=recipe.weight_decay, jit_compile=False,
-                                       **averaging)  # XLA-compiled updates are slower on CPU (docs/training.md)
-    optimizer.exclude_from_weight_decay(var_names=["bias", "LayerNorm", "layer_norm"])
-    return optimizer
-
-
 def _fit(model, train_set, validation_set, recipe: Recipe, steps: int, progress: bool):
     """Keras ``fit`` of the whole classifier; returns (history per epoch, the epoch whose weights were kept)."""
     import tf_keras as keras
 
     model.compile(
-        optimizer=_optimizer(recipe, steps * recipe.epochs),
+        optimizer=make_optimizer(recipe, steps * recipe.epochs),
         loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=recipe.label_smoothing),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
@@ -298,24 +298,6 @@ def EpochProgress(epochs: int, enabled: bool, steps: int | None = None):
     return Callback()
 
 
-def WarmupLinearDecay(peak: float, warmup_steps: int, total_steps: int):
-    """A Keras learning-rate schedule: 0 → ``peak`` over ``warmup_steps``, then linearly to 0 at ``total_steps``."""
-    import tensorflow as tf
-    import tf_keras as keras
-
-    class Schedule(keras.optimizers.schedules.LearningRateSchedule):
-        def __call__(self, step):
-            step = tf.cast(step, tf.float32)
-            rising = step / max(warmup_steps, 1)
-            falling = (total_steps - step) / max(total_steps - warmup_steps, 1)
-            return peak * tf.clip_by_value(tf.minimum(rising, falling) if warmup_steps else falling, 0.0, 1.0)
-
-        def get_config(self):
-            return {"peak": peak, "warmup_steps": warmup_steps, "total_steps": total_steps}
-
-    return Schedule()
-
-
 def contrastive_tune(model, dataset, recipe: Recipe, steps: int, progress: bool = True) -> None:
     """Stage 1 of the SetFit recipe, on the encoder inside ``model``: within each batch, the cosine
     similarity of two texts' mean-pooled embeddings is pulled towards 1 for the same label and 0
@@ -327,7 +309,7 @@ def contrastive_tune(model, dataset, recipe: Recipe, steps: int, progress: bool 
     from tqdm import tqdm
 
     encoder = getattr(model, model.base_model_prefix)
-    optimizer = _optimizer(replace(recipe, weight_average=0.0), steps * recipe.contrastive_epochs)
+    optimizer = make_optimizer(replace(recipe, weight_average=0.0), steps * recipe.contrastive_epochs)
 
     @tf.function(reduce_retracing=True)
     def train_step(features, labels):

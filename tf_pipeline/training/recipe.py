@@ -33,6 +33,7 @@ class Recipe:
     max_length: int = 128
     freeze_embeddings: bool = True  # keep the token embeddings as pretrained (unseen words stay aligned)
     frozen_layers: int = 0  # also keep this many of the lowest encoder layers as pretrained (faster steps)
+    top_layers: int = 0  # train only the top N layers and the head, over the lower layers' outputs computed once (0: off)
     contrastive_epochs: int = 0  # SetFit-style stage 1: same-label pairs pulled together, others apart
     weight_average: float = 0.0  # keep an exponential moving average of the weights with this momentum (0: off)
     patience: int | None = None  # early stopping on validation loss (None: run every epoch)
@@ -47,6 +48,11 @@ class Recipe:
                 raise errors.InvalidInputError(f"{name} must be a positive integer, got {value!r}.")
         if self.patience is not None and self.weight_average:
             raise errors.InvalidInputError("Early stopping (patience) and weight averaging exclude each other.")
+        if self.top_layers and (self.frozen_layers or self.contrastive_epochs or self.weight_average
+                                or self.patience is not None):
+            raise errors.InvalidInputError(
+                "top_layers trains over cached lower-layer states: it excludes frozen_layers, contrastive_epochs, "
+                "weight_average and patience.")
         checks = {
             "learning_rate": 0 < self.learning_rate < 1,
             "warmup": 0 <= self.warmup < 1,
@@ -55,6 +61,7 @@ class Recipe:
             "weight_average": 0 <= self.weight_average < 1,
             "contrastive_epochs": isinstance(self.contrastive_epochs, int) and self.contrastive_epochs >= 0,
             "frozen_layers": isinstance(self.frozen_layers, int) and self.frozen_layers >= 0,
+            "top_layers": isinstance(self.top_layers, int) and self.top_layers >= 0,
             "patience": self.patience is None or (isinstance(self.patience, int) and self.patience >= 1),
         }
         for name, ok in checks.items():

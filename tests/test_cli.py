@@ -52,6 +52,7 @@ def test_the_cli_skips_keras_3_when_it_imports_tensorflow(tiny_checkpoint):
     assert result.stdout.splitlines()[-1] == "['tensorflow']"
 
 
+@pytest.mark.slow
 def test_the_program_keeps_its_exit_code_and_exit_handlers(tiny_checkpoint, tmp_path):
     """``cli.run`` freezes the collector before exiting (the last collections cost 0.7 s); exit
     handlers still run and the command's exit code is the process's."""
@@ -106,6 +107,7 @@ def test_hub_unreachable(env):
     assert "cannot be reached" in result.stderr and "local" in result.stderr
 
 
+@pytest.mark.slow
 def test_walkthrough_on_the_default_model():
     result = run("walkthrough")
     assert result.returncode == 0, result.stderr
@@ -118,6 +120,7 @@ def test_walkthrough_on_the_default_model():
         assert repr(sentence) in out
 
 
+@pytest.mark.slow
 def test_predict_streams_jsonl_to_an_output_file(tiny_checkpoint, tmp_path):
     folder, _, _ = tiny_checkpoint("bert")
     source = tmp_path / "big.jsonl"

@@ -28,6 +28,7 @@ def answers(result) -> list:
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
+@pytest.mark.slow
 def test_several_input_files_and_no_mixing_with_texts(tiny_checkpoint, tmp_path):
     folder = tiny_checkpoint("bert")[0]
     (tmp_path / "a.txt").write_text("good film\nbad film\n")
@@ -55,6 +56,7 @@ def test_trailing_blank_lines_are_ignored_and_middle_ones_refused_or_skipped(tin
     assert len(answers(piped)) == 2
 
 
+@pytest.mark.slow
 def test_folders_are_refused_with_what_to_do(tmp_path):
     predict = run("predict", "--input", tmp_path)
     assert predict.returncode == 2 and "is a folder" in predict.stderr and "score" in predict.stderr
@@ -125,6 +127,7 @@ def test_blank_lines_are_blank_in_jsonl_too(tmp_path):
     assert list(read_texts(path, skip_blank=True)) == ["one", "two"]
 
 
+@pytest.mark.slow
 def test_predict_answers_other_tasks(tmp_path):
     from tf_pipeline.checkpoints.locations import default_encoder_dir
 

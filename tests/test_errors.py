@@ -27,7 +27,7 @@ def bert_copy(tiny_checkpoint, tmp_path):
 
 
 def test_missing_folder(tmp_path):
-    with pytest.raises(CheckpointNotFoundError, match="does not exist"):
+    with pytest.raises(CheckpointNotFoundError, match="No such local folder"):
         load_pipeline(tmp_path / "nope")
     with pytest.raises(CheckpointNotFoundError, match="config.json"):
         load_pipeline(tmp_path)

@@ -30,7 +30,7 @@ def _cached_files(home) -> list[str]:
     return sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
 
 
-@pytest.mark.parametrize("runtime, atol", [("tflite", 1e-4), ("tflite-int8", 0.1)])
+@pytest.mark.parametrize("runtime, atol", [("tflite", 1e-4), pytest.param("tflite-int8", 0.1, marks=pytest.mark.slow)])
 def test_a_tflite_runtime_answers_like_the_tf_pipeline_and_is_cached(home, tiny_checkpoint, caplog, runtime, atol):
     folder, _, _ = tiny_checkpoint("bert")
     expected = load_pipeline(folder)(TEXTS, top_k=None)
@@ -49,6 +49,7 @@ def test_a_tflite_runtime_answers_like_the_tf_pipeline_and_is_cached(home, tiny_
             {item["label"]: item["score"] for item in theirs}, abs=atol)
 
 
+@pytest.mark.slow
 def test_length_and_labels_are_part_of_the_cache_name(home, tiny_checkpoint):
     folder, _, _ = tiny_checkpoint("bert")
     short = load_pipeline(folder, runtime="tflite", max_length=16)
@@ -79,6 +80,7 @@ def test_runtime_errors(tiny_checkpoint, tmp_path):
         load_pipeline(export, runtime="tflite-int8")
 
 
+@pytest.mark.slow
 def test_predict_runtime_flag(home, tiny_checkpoint):
     folder, _, _ = tiny_checkpoint("bert")
     done = subprocess.run(

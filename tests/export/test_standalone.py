@@ -60,7 +60,7 @@ def test_cli_predicts_with_an_export_alone(orphans):
     assert refused.returncode == 2 and "is an export; --max-length 8 cannot change it" in refused.stderr
 
 
-@pytest.mark.parametrize("flavour", ["ids", "strings"])
+@pytest.mark.parametrize("flavour", ["ids", pytest.param("strings", marks=pytest.mark.slow)])
 def test_an_orphaned_savedmodel_converts_to_tflite(orphans, tmp_path, flavour):
     path = convert_to_tflite(SavedModelPipeline(orphans["export"]), tmp_path / "from_export.tflite", flavour=flavour)
     assert_same_answers(TFLitePipeline(path)(TEXTS, top_k=None), orphans["expected"], atol=1e-4)
@@ -78,6 +78,7 @@ def test_a_tflite_file_carries_everything(orphans, tmp_path):
     assert_same_answers(lite(TEXTS, top_k=None), orphans["expected"], atol=1e-4)
 
 
+@pytest.mark.slow
 def test_cli_converts_an_orphaned_export(orphans, tmp_path):
     output = tmp_path / "cli.tflite"
     done = subprocess.run([CLI, "convert", "--saved-model", str(orphans["export"]), "--output", str(output),

@@ -26,7 +26,8 @@ def tiny_pipe(tiny_checkpoint):
     return load_pipeline(tiny_checkpoint("bert")[0])
 
 
-@pytest.mark.parametrize("quantize", list(TOLERANCE))
+@pytest.mark.parametrize("quantize", [mode if mode in ("none", "dynamic-int8") else pytest.param(mode, marks=pytest.mark.slow)
+                                      for mode in TOLERANCE])
 def test_every_mode_converts_runs_and_agrees(tiny_pipe, tmp_path, quantize):
     path = convert_to_tflite(tiny_pipe, tmp_path / f"{quantize}.tflite", quantize=quantize,
                              representative_texts=CORPUS[:30])
@@ -83,7 +84,7 @@ def test_cli_convert_default_model_reports_accuracy(tmp_path):
     assert report["accuracy"] >= 0.85 and report["size_mb"] < 40
 
 
-@pytest.mark.parametrize("quantize", ["none", "dynamic-int8"])
+@pytest.mark.parametrize("quantize", ["none", pytest.param("dynamic-int8", marks=pytest.mark.slow)])
 def test_strings_in_model_gives_the_same_ids_and_labels(default_pipe, tmp_path, quantize):
     """Text in, tokenized inside the .tflite by tensorflow_text's TFLite kernels (registered in LiteRT)."""
     import tensorflow as tf
@@ -120,6 +121,7 @@ def test_strings_in_int8_is_refused_clearly(tiny_pipe, tmp_path):
         convert_to_tflite(tiny_pipe, tmp_path / "x.tflite", flavour="strings", quantize="int8")
 
 
+@pytest.mark.slow
 def test_report_warns_when_tflite_loses_accuracy(tiny_pipe, tiny_checkpoint, tmp_path, caplog):
     from tf_pipeline.training.data import LabelledText
     from tf_pipeline.training.evaluate import tflite_report

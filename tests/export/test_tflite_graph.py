@@ -55,7 +55,7 @@ def test_dense_as_matmul_computes_the_same_products_and_restores_tensordot():
     assert tf.tensordot is original and tf.compat.v2.tensordot is original
 
 
-@pytest.mark.parametrize("quantize", ["none", "dynamic-int8"])
+@pytest.mark.parametrize("quantize", ["none", pytest.param("dynamic-int8", marks=pytest.mark.slow)])
 def test_converted_graphs_keep_no_shape_arithmetic_around_dense_layers(tiny_checkpoint, tmp_path, quantize):
     """From a checkpoint and from a SavedModel export: every dense layer is one FULLY_CONNECTED whose input
     keeps its hidden size, with no REDUCE_PROD of shapes before it, and the last layer runs for the first

@@ -21,6 +21,8 @@ ST_MODULES = [
     {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
 ]
 TASKS = ("text-classification", "feature-extraction", "sentence-embeddings")
+# the fast subset runs the embeddings task on each runtime; the others run with the slow tests
+RUNTIME_TASKS = [pytest.param(task, marks=pytest.mark.slow) if task != "sentence-embeddings" else task for task in TASKS]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +61,7 @@ def test_the_sentence_transformers_settings_are_read(eager):
     assert eager["sentence-embeddings"].max_length == 24
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", RUNTIME_TASKS)
 def test_a_saved_model_in_a_fresh_process_answers_like_the_graph(eager, task, tmp_path):
     version = export_saved_model(eager[task], tmp_path / "export")
     code = ("import json, sys\n"
@@ -74,7 +76,7 @@ def test_a_saved_model_in_a_fresh_process_answers_like_the_graph(eager, task, tm
     _assert_outputs_close(loaded, eager[task].run(TEXTS), atol=1e-5)
 
 
-@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("task", RUNTIME_TASKS)
 def test_tflite_answers_like_the_graph(eager, task, tmp_path):
     reference = eager[task].run(TEXTS)
     lite = TFLitePipeline(convert_to_tflite(eager[task], tmp_path / "f32.tflite"))
@@ -89,6 +91,7 @@ def test_tflite_answers_like_the_graph(eager, task, tmp_path):
         assert cosine.min() > 0.95  # int8 weights stray a little from float32 (docs/tflite.md has real-model numbers)
 
 
+@pytest.mark.slow
 def test_answers_in_hf_shapes_on_every_runtime(eager, tmp_path):
     pipe = eager["sentence-embeddings"]
     version = export_saved_model(pipe, tmp_path / "export")

@@ -48,6 +48,7 @@ def test_in_graph_tokenizer_matches_hf_on_a_varied_corpus(default_pipe, variant)
     assert mismatches == [], f"agreement {rate:.4f}; first mismatches: {mismatches[:3]}"
 
 
+@pytest.mark.slow
 def test_byte_level_bpe_in_graph_tokenizer_matches_hf(tiny_checkpoint, tmp_path):
     from tokenizers.implementations import ByteLevelBPETokenizer
     from transformers import RobertaTokenizerFast
@@ -86,6 +87,7 @@ def _sentencepiece_limitation(text: str) -> bool:
     )
 
 
+@pytest.mark.slow
 def test_sentencepiece_in_graph_tokenizer(tiny_checkpoint, tmp_path):
     folder, _, tokenizer = tiny_checkpoint("albert")
     assert isinstance(in_graph_tokenizer(tokenizer, 64), SentencePieceGraphTokenizer)

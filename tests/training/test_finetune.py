@@ -94,7 +94,7 @@ def test_cli_finetune_from_csv_with_validation_file(tiny_checkpoint, tmp_path):
         ("c.csv", "text,label\nfine,pos\n  ,neg\n", r"c.csv line 3: empty text"),
         ("d.jsonl", '{"text": "fine", "label": "pos"}\n{"text": "", "label": "neg"}\n', r"d.jsonl line 2: empty text"),
         ("e.jsonl", '{"text": "fine", "label": "pos"}\nnot json\n', r"e.jsonl line 2: not a JSON object"),
-        ("f.txt", "just some\nlines of prose\n", "neither CSV .* nor JSONL"),
+        ("f.txt", "just some\nlines of prose\n", "neither CSV.* nor JSONL"),
     ],
 )
 def test_bad_data_files(tmp_path, name, content, message):

@@ -45,6 +45,10 @@ def add_parser(commands) -> argparse.ArgumentParser:
                         help="keep the token embeddings as pretrained (default: %(default)s)")
     recipe.add_argument("--frozen-layers", type=int, default=Recipe.frozen_layers,
                         help="keep this many of the lowest encoder layers as pretrained (default: %(default)s)")
+    recipe.add_argument("--top-layers", type=int, default=Recipe.top_layers,
+                        help="train only the top N encoder layers and the head, over the lower layers' outputs "
+                             "computed once: much faster on a large encoder (BERT-style and MPNet models; "
+                             "default: %(default)s = the whole model)")
     recipe.add_argument("--contrastive-epochs", type=int, default=Recipe.contrastive_epochs,
                         help="SetFit-style stage first: epochs pulling same-label texts together (default: %(default)s)")
     recipe.add_argument("--weight-average", type=float, default=Recipe.weight_average,

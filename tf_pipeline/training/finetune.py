@@ -30,7 +30,7 @@ from tf_pipeline.training.data import LabelledText, read_labelled
 from tf_pipeline.tokenizers.hf import pad_id
 from tf_pipeline.training.recipe import Recipe
 from tf_pipeline.training.optimizer import make_optimizer
-from tf_pipeline.training.top_layers import fit_top_layers
+from tf_pipeline.training.top_layers import check_top_layers, fit_top_layers, lower_states
 
 logger = logging.getLogger(__name__)
 LENGTH_BOUNDARIES = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384)
@@ -177,8 +177,11 @@ def finetune(
                                      id2label=labels)
     pipe = TextClassificationPipeline(checkpoint, max_length=min(recipe.max_length, _limit(checkpoint)))
     if recipe.top_layers:
-        history = fit_top_layers(pipe.model, *(_encoded(examples, pipe, labels) for examples in (train, validation)),
-                                 recipe=recipe, progress=progress)
+        check_top_layers(pipe.model, recipe.top_layers)
+        depth = pipe.config.num_hidden_layers - recipe.top_layers
+        batches = [lower_states(pipe.model, *_encoded(examples, pipe, labels), [depth], recipe.batch_size, progress,
+                                what)[depth] for examples, what in ((train, "train"), (validation, "validation"))]
+        history = fit_top_layers(pipe.model, *batches, recipe=recipe, progress=progress)
         best_epoch = len(history)
     else:
         train_set, validation_set = (

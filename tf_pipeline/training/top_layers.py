@@ -10,6 +10,8 @@ throughout, so the result saves and loads like any other checkpoint.
 
 Example:
     >>> finetune(sentiment_set("train"), "out", model=encoder, top_layers=2, epochs=4)  # doctest: +SKIP
+    >>> batches = lower_states(model, tokenizer(texts), labels, depths=[10], batch_size=32)  # doctest: +SKIP
+    >>> fit_top_layers(model, batches[10], validation_batches[10], Recipe(top_layers=2))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -59,17 +61,16 @@ def check_top_layers(model, count: int) -> None:
         raise errors.InvalidInputError(f"top_layers={count}, but this {model_type} model has {len(stack)} layers.")
 
 
-def fit_top_layers(model, train: tuple[dict, Sequence[int]], validation: tuple[dict, Sequence[int]],
-                   recipe: Recipe, progress: bool = True) -> list[dict[str, float]]:
+def fit_top_layers(model, train: list[tuple], validation: list[tuple], recipe: Recipe,
+                   progress: bool = True) -> list[dict[str, float]]:
     """Train the top ``recipe.top_layers`` layers and the head of ``model`` in place.
 
     Args:
         model: an HF TF sequence classifier of a supported architecture.
-        train: the tokenizer's output for the training texts (``input_ids``, ``attention_mask``, as
-            lists) and their label ids.
-        validation: the same for the validation texts (scored after every epoch).
-        recipe: the settings (``top_layers``, ``epochs``, ``batch_size``, ``learning_rate``, …).
-        progress: show a bar while the lower layers run and per epoch.
+        train: the training batches, from :func:`lower_states` at depth ``layers - recipe.top_layers``.
+        validation: the validation batches, the same way (scored after every epoch).
+        recipe: the settings (``top_layers``, ``epochs``, ``learning_rate``, …; the batches are already made).
+        progress: show a bar per epoch.
 
     Returns:
         One dict per epoch: ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``.
@@ -88,9 +89,7 @@ def fit_top_layers(model, train: tuple[dict, Sequence[int]], validation: tuple[d
     below = {id(weight) for weight in body.embeddings.weights + body.encoder.weights}
     trainable = [weight for layer in top for weight in layer.trainable_weights] + [
         weight for weight in model.trainable_weights if id(weight) not in below]  # the head (and BERT's pooler)
-    depth = len(stack) - recipe.top_layers  # hidden_states[depth] is the input of the first trained layer
-    train_batches = _cached_batches(body, *train, depth, recipe.batch_size, progress, "lower layers (train)")
-    validation_batches = _cached_batches(body, *validation, depth, recipe.batch_size, progress, "lower layers (validation)")
+    train_batches, validation_batches = train, validation
     optimizer = make_optimizer(recipe, len(train_batches) * recipe.epochs)
     smoothing = recipe.label_smoothing
     classes = model.config.num_labels
@@ -153,19 +152,33 @@ def _correct(logits, labels):
     return tf.reduce_sum(tf.cast(tf.argmax(logits, -1, output_type=tf.int32) == tf.cast(labels, tf.int32), tf.int32))
 
 
-def _cached_batches(body, encoded: dict, labels: Sequence[int], depth: int, batch_size: int, progress: bool,
-                    what: str) -> list[tuple]:
-    """Batches of texts of similar length: (hidden states at ``depth``, attention mask, label ids), computed once."""
+def lower_states(model, encoded: dict, labels: Sequence[int], depths: Sequence[int], batch_size: int,
+                 progress: bool = True, what: str = "texts") -> dict[int, list[tuple]]:
+    """Batches of texts of similar length through the lower layers, computed once (no dropout).
+
+    Args:
+        model: the classifier (its encoder runs, its head does not).
+        encoded: the tokenizer's output for the texts (``input_ids`` as lists).
+        labels: the texts' label ids.
+        depths: for each, ``hidden_states[depth]`` is kept: the input of layer ``depth`` (0: the embeddings).
+        batch_size: texts per batch.
+        progress: show a bar.
+        what: the bar's name for the texts.
+
+    Returns:
+        depth → batches of (hidden states, attention mask, label ids).
+    """
     import numpy as np
     import tensorflow as tf
 
+    body = getattr(model, model.base_model_prefix)
     pad = int(body.config.pad_token_id or 0)
     lengths = [len(ids) for ids in encoded["input_ids"]]
     order = sorted(range(len(lengths)), key=lengths.__getitem__)
     forward = tf.function(lambda ids, mask: body(input_ids=ids, attention_mask=mask, output_hidden_states=True,
-                                                 training=False).hidden_states[depth], reduce_retracing=True)
-    batches = []
-    for start in _bar(range(0, len(order), batch_size), progress, what):
+                                                 training=False).hidden_states, reduce_retracing=True)
+    batches: dict[int, list[tuple]] = {depth: [] for depth in depths}
+    for start in _bar(range(0, len(order), batch_size), progress, f"lower layers ({what})"):
         rows = order[start:start + batch_size]
         width = max(lengths[row] for row in rows)
         ids = np.full((len(rows), width), pad, dtype=np.int32)
@@ -173,7 +186,10 @@ def _cached_batches(body, encoded: dict, labels: Sequence[int], depth: int, batc
         for position, row in enumerate(rows):
             ids[position, :lengths[row]] = encoded["input_ids"][row]
             mask[position, :lengths[row]] = 1
-        batches.append((forward(tf.constant(ids), tf.constant(mask)), tf.constant(mask), tf.constant([labels[row] for row in rows], dtype=tf.int32)))
+        states = forward(tf.constant(ids), tf.constant(mask))
+        batch_labels = tf.constant([labels[row] for row in rows], dtype=tf.int32)
+        for depth in depths:
+            batches[depth].append((states[depth], tf.constant(mask), batch_labels))
     return batches
 
 

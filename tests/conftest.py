@@ -6,6 +6,9 @@ import os
 import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Where no model is named, the tests (and the CLI processes they start) get the small default model;
+# the tests of the default model itself name its folder (the ``mpnet_default`` fixture).
+os.environ.setdefault("TF_PIPELINE_DEFAULT_MODEL", "small")
 
 import pytest
 
@@ -24,6 +27,15 @@ def default_pipe():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UntrainedHeadWarning)
         return load_pipeline()
+
+
+@pytest.fixture(scope="session")
+def mpnet_default():
+    """The default model itself (all-mpnet-base-v2 fine-tuned), built by the set-up."""
+    from tf_pipeline import load_pipeline
+    from tf_pipeline.training.default_model import ensure_default_model
+
+    return load_pipeline(ensure_default_model(small=False))
 
 
 @pytest.fixture(scope="session")

@@ -151,7 +151,7 @@ def test_bench_refuses_batch_sizes_below_one():
 
 def test_build_default_reports_the_built_model_without_rebuilding_it(default_pipe):
     metrics = json.loads((Path(default_pipe.source) / "metrics.json").read_text())
-    done = run("build-default")
+    done = run("build-default", "--small")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["folder"] == default_pipe.source

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tf_pipeline import errors
+from tf_pipeline.checkpoints.locations import default_choice
 from tf_pipeline.export.runtimes import RUNTIMES
 from tf_pipeline.runners.base import Runner
 from tf_pipeline.runners.graph import GraphPipeline
@@ -79,6 +80,10 @@ def pipeline(task: str | None = None, model: str | os.PathLike | None = None, *,
         return export.set_defaults(**task_options)
     if model is None:
         model = _default_model(name)
+    elif default_choice(model):
+        from tf_pipeline.training.default_model import ensure_default_model
+
+        model = ensure_default_model(small=True)
     from tf_pipeline.checkpoints.loading import load_checkpoint
 
     checkpoint = load_checkpoint(model, task=name, num_labels=num_labels, id2label=id2label, lazy=True)
@@ -109,7 +114,7 @@ def _default_model(task: str) -> Path:
         raise errors.InvalidInputError(f"{task} has no default model; pass model=.")
     from tf_pipeline.training.default_model import ensure_default_model
 
-    return ensure_default_model()
+    return ensure_default_model(small=default_choice(None))
 
 
 def _refuse_export_options(model, **given) -> None:
@@ -153,10 +158,10 @@ def load_pipeline(
                 f"{model} is a {export.task.name} export; load_pipeline is for text classification: "
                 f"use pipeline(model={str(model)!r}).")
         return export
-    if model is None:
+    if default_choice(model) is not None:
         from tf_pipeline.training.default_model import ensure_default_model
 
-        model = ensure_default_model()
+        model = ensure_default_model(small=default_choice(model))
     if runtime != "tf":
         from tf_pipeline.checkpoints.loading import load_checkpoint
         from tf_pipeline.export.tflite.cache import tflite_pipeline

@@ -114,7 +114,7 @@ def test_pytorch_format_weights_load_back_to_the_same_logits(tiny_checkpoint, tm
     from tf_pipeline import load_checkpoint, load_pipeline
     from tf_pipeline.checkpoints.pytorch_format import save_for_pytorch
 
-    for kind in ("bert", "distilbert"):
+    for kind in ("bert", "distilbert", "mpnet"):
         folder, _, _ = tiny_checkpoint(kind)
         original = load_pipeline(folder)
         written = save_for_pytorch(load_checkpoint(folder), tmp_path / kind)

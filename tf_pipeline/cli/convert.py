@@ -29,7 +29,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
         ),
     )
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--model", help="checkpoint folder or hub id (default: the embedded sentiment model)")
+    source.add_argument("--model", help="checkpoint folder or hub id (default: the embedded sentiment model; 'small': the small one)")
     source.add_argument("--saved-model", help="a SavedModel export (version or base folder), converted on its own")
     parser.add_argument("--task", choices=task_names(), help="the checkpoint's task (default: what its config says)")
     parser.add_argument("--output", required=True, help="the .tflite file to write")

@@ -26,14 +26,15 @@ def add_parser(commands) -> argparse.ArgumentParser:
     )
     parser.add_argument("--data", required=True, help="training data, CSV, TSV or JSONL")
     parser.add_argument("--output", required=True, help="folder for the fine-tuned checkpoint (e.g. saved_models/NAME)")
-    parser.add_argument("--model", help="checkpoint to start from (default: the embedded MiniLM-L6 encoder)")
+    parser.add_argument("--model", help="checkpoint to start from (default: the shipped MiniLM-L6 encoder)")
     parser.add_argument("--text-column", default="text", help="the column (or JSON field) with the texts (default: text)")
     parser.add_argument("--label-column", default="label", help="the column (or JSON field) with the labels (default: label)")
     held_out = parser.add_mutually_exclusive_group()
     held_out.add_argument("--validation-split", type=float, default=0.1,
                           help="share of --data held out for validation (default: 0.1)")
     held_out.add_argument("--validation-data", help="a separate validation file instead of --validation-split")
-    recipe = parser.add_argument_group("recipe (defaults: the default model's)")
+    recipe = parser.add_argument_group("recipe (defaults: the small default model's; the default model's adds "
+                                       "--top-layers 1 --epochs 3 --learning-rate 1e-4)")
     recipe.add_argument("--epochs", type=positive_int, default=Recipe.epochs, help="epochs of the classifier (default: %(default)s)")
     recipe.add_argument("--batch-size", type=positive_int, default=Recipe.batch_size, help="default: %(default)s")
     recipe.add_argument("--learning-rate", type=float, default=Recipe.learning_rate, help="peak AdamW learning rate (default: %(default)s)")

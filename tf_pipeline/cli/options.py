@@ -38,7 +38,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, exports: bool = Fals
     """``--model``, ``--max-length`` and (``exports``) ``--runtime``, (``task``) ``--task``."""
     parser.add_argument(
         "--model",
-        help="hub id or local checkpoint folder (default: the embedded sentiment model)"
+        help="hub id or local checkpoint folder (default: the embedded sentiment model; 'small': the small one)"
              + ("; or a SavedModel export folder or a .tflite file, which need no checkpoint" if exports else ""),
     )
     parser.add_argument("--max-length", type=positive_int,

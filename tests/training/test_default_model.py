@@ -1,0 +1,95 @@
+"""The embedded defaults: the MPNet default as built by the set-up, the small one by name, and how each is picked."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import SEED_SENTENCES
+from tf_pipeline import CheckpointNotFoundError, InvalidInputError, load_checkpoint, load_pipeline
+from tf_pipeline.checkpoints.locations import DEFAULT_VARIABLE, default_choice, default_model_dir, resolve_model_dir
+from tf_pipeline.training.data import sentiment_set
+from tf_pipeline.training.evaluate import evaluate
+
+TORCH_PYTHON = Path(__file__).resolve().parents[2] / ".venv-torch" / "bin" / "python"
+
+
+def test_the_default_is_a_standard_mpnet_classifier(mpnet_default):
+    folder = Path(mpnet_default.source)
+    config = json.loads((folder / "config.json").read_text())
+    assert (config["model_type"], config["architectures"]) == ("mpnet", ["TFMPNetForSequenceClassification"])
+    assert config["id2label"] == {"0": "NEGATIVE", "1": "POSITIVE"}
+    assert {"tokenizer.json", "tf_model.h5", "metrics.json"} <= {path.name for path in folder.iterdir()}
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["settings"]["top_layers"] >= 1 and metrics["build_seconds"] > 0
+
+
+def test_the_seed_sentences(mpnet_default):
+    answers = mpnet_default(SEED_SENTENCES)
+    assert [answer["label"] for answer in answers] == ["POSITIVE", "NEGATIVE"]
+    assert all(answer["score"] >= 0.9 for answer in answers), answers
+
+
+def test_the_default_reaches_its_recorded_heldout_accuracy(mpnet_default):
+    """The built model answers as its build measured it (a margin of two sentences for another CPU's rounding)."""
+    metrics = json.loads((Path(mpnet_default.source) / "metrics.json").read_text())
+    heldout = evaluate(mpnet_default, sentiment_set("heldout"))
+    assert abs(heldout["accuracy"] - metrics["heldout"]["accuracy"]) <= 2 / heldout["total"]
+    assert heldout["accuracy"] >= 0.9
+
+
+def test_small_names_the_small_default(tmp_path, monkeypatch):
+    assert default_choice("small") is True and default_choice("org/model") is None
+    monkeypatch.setenv(DEFAULT_VARIABLE, "small")
+    assert default_choice(None) is True
+    monkeypatch.setenv(DEFAULT_VARIABLE, "default")
+    assert default_choice(None) is False
+    monkeypatch.setenv(DEFAULT_VARIABLE, "large")
+    with pytest.raises(InvalidInputError, match="must be 'default' or 'small'"):
+        default_choice(None)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "small").mkdir()  # a local folder of that name wins
+    assert default_choice("small") is None and resolve_model_dir("small") == Path("small")
+
+
+def test_an_unbuilt_default_says_how_to_build_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("TF_PIPELINE_HOME", str(tmp_path))
+    with pytest.raises(CheckpointNotFoundError, match="small default model is not built.*build-default --small"):
+        load_checkpoint("small")
+    monkeypatch.setenv(DEFAULT_VARIABLE, "default")
+    with pytest.raises(CheckpointNotFoundError, match=r"The default model is not built.*build-default`"):
+        load_checkpoint(None)
+
+
+def test_the_small_default_answers_by_name(default_pipe):
+    assert Path(default_pipe.source) == default_model_dir(small=True)
+    assert load_pipeline("small").source == default_pipe.source
+    assert [answer["label"] for answer in default_pipe(SEED_SENTENCES)] == ["POSITIVE", "NEGATIVE"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not TORCH_PYTHON.exists(), reason="no .venv-torch (scripts/setup_torch.sh makes it)")
+def test_the_default_matches_pytorch_on_the_same_weights(mpnet_default, tmp_path):
+    """HF's PyTorch MPNetForSequenceClassification on the default's weights (written without torch): same logits."""
+    from tf_pipeline.checkpoints.pytorch_format import save_for_pytorch
+
+    folder = save_for_pytorch(load_checkpoint(mpnet_default.source), tmp_path / "for-torch")
+    texts = SEED_SENTENCES + [row.text for row in sentiment_set("evaluation")[:62]]
+    (tmp_path / "texts.json").write_text(json.dumps(texts))
+    code = (
+        "import json, sys, torch, transformers\n"
+        "folder, texts = sys.argv[1], json.load(open(sys.argv[2]))\n"
+        "model = transformers.AutoModelForSequenceClassification.from_pretrained(folder).eval()\n"
+        "assert type(model).__name__ == 'MPNetForSequenceClassification'\n"
+        "tokens = transformers.AutoTokenizer.from_pretrained(folder)(texts, padding=True, truncation=True, "
+        "max_length=128, return_tensors='pt')\n"
+        "with torch.no_grad():\n"
+        "    print(json.dumps(model(**tokens).logits.tolist()))\n"
+    )
+    done = subprocess.run([str(TORCH_PYTHON), "-c", code, str(folder), str(tmp_path / "texts.json")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    theirs = np.array(json.loads(done.stdout.strip().splitlines()[-1]))
+    np.testing.assert_allclose(mpnet_default.run(texts)["logits"], theirs, atol=1e-4)

@@ -19,8 +19,8 @@ def add_parser(commands) -> argparse.ArgumentParser:
         description=(
             "Fine-tune with Keras compile/fit on a CSV or TSV file (a header naming the text and label columns) or "
             "a JSONL file ({\"text\", \"label\"} per line). Labels are names or integer ids. The defaults are the "
-            "recipe that built the default model (AdamW, warm-up then linear decay, texts of similar length "
-            "batched together; docs/training.md). Writes a standard HF checkpoint that --model loads, plus "
+            "recipe that built the small default model (AdamW, warm-up then linear decay, texts of similar length "
+            "batched together); --top-layers trains only the top layers, as the default model was (docs/training.md). Writes a standard HF checkpoint that --model loads, plus "
             "metrics.json; prints the metrics as JSON."
         ),
     )
@@ -34,7 +34,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
                           help="share of --data held out for validation (default: 0.1)")
     held_out.add_argument("--validation-data", help="a separate validation file instead of --validation-split")
     recipe = parser.add_argument_group("recipe (defaults: the small default model's; the default model's adds "
-                                       "--top-layers 1 --epochs 3 --learning-rate 1e-4)")
+                                       "--top-layers 1 --epochs 3 --learning-rate 2e-4)")
     recipe.add_argument("--epochs", type=positive_int, default=Recipe.epochs, help="epochs of the classifier (default: %(default)s)")
     recipe.add_argument("--batch-size", type=positive_int, default=Recipe.batch_size, help="default: %(default)s")
     recipe.add_argument("--learning-rate", type=float, default=Recipe.learning_rate, help="peak AdamW learning rate (default: %(default)s)")

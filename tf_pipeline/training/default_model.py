@@ -34,7 +34,7 @@ from tf_pipeline.training.recipe import Recipe
 logger = logging.getLogger(__name__)
 
 REPORTED_SPLITS = ("validation", "heldout", "evaluation")  # validation: from the last epoch's history
-MPNET_RECIPE = Recipe(top_layers=1, epochs=3, learning_rate=1e-4)  # scripts/compare_mpnet_recipes.py
+MPNET_RECIPE = Recipe(top_layers=1, epochs=3, learning_rate=2e-4)  # scripts/compare_mpnet_recipes.py
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,7 @@ def lower_states(model, encoded: dict, labels: Sequence[int], depths: Sequence[i
     forward = tf.function(lambda ids, mask: body(input_ids=ids, attention_mask=mask, output_hidden_states=True,
                                                  training=False).hidden_states, reduce_retracing=True)
     batches: dict[int, list[tuple]] = {depth: [] for depth in depths}
+    logger.info("running the lower %d layers once over %d %s texts", max(depths), len(lengths), what)
     for start in _bar(range(0, len(order), batch_size), progress, f"lower layers ({what})"):
         rows = order[start:start + batch_size]
         width = max(lengths[row] for row in rows)

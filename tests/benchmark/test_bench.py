@@ -119,7 +119,7 @@ def test_pytorch_format_weights_load_back_to_the_same_logits(tiny_checkpoint, tm
         original = load_pipeline(folder)
         written = save_for_pytorch(load_checkpoint(folder), tmp_path / kind)
         weights = load_file(str(written / "model.safetensors"))
-        assert "classifier.weight" in weights or "pre_classifier.weight" in weights
+        assert any(name.startswith(("classifier.", "pre_classifier.")) for name in weights)  # the head is saved too
         reloaded = load_pipeline(written)
         texts = ["a short one", "and a rather longer text to classify here"]
         np.testing.assert_array_equal(reloaded.run(texts)["logits"],
@@ -160,3 +160,26 @@ def test_timed_passes_stop_at_the_time_budget(monkeypatch):
     rates, warm_seconds, answers = peer_timing.throughput(run, ["a", "b"], 2)
     assert len(rates) == 1 and calls == [2, 2] and warm_seconds >= 0.01 and len(answers) == 2
     assert 0 < rates[0] <= 2 / 0.01
+
+
+@pytest.mark.slow
+def test_the_embeddings_benchmark_times_every_runtime_of_ours(tmp_path):
+    """Each of our runtimes in its own process on a tiny sentence-transformers folder; cosines against the graph."""
+    from tf_pipeline.benchmark.embeddings import OURS, run_embeddings_benchmark
+    from tiny_models import CORPUS, make_checkpoint
+
+    encoder = tmp_path / "st-encoder"
+    make_checkpoint(encoder, "bert", base=True)
+    (encoder / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
+    (encoder / "1_Pooling").mkdir()
+    (encoder / "1_Pooling" / "config.json").write_text(json.dumps(
+        {"word_embedding_dimension": 32, "pooling_mode_mean_tokens": True}))
+    results = run_embeddings_benchmark(encoder, CORPUS[:12], batch_sizes=[1, 4], latency_texts=2)
+    assert list(results["runners"]) == list(OURS) and results["ratios"] == {}  # no peers without --torch-python
+    assert all(set(runner["throughput"]) == {"1", "4"} for runner in results["runners"].values())
+    assert results["cosine"]["reference"] == "tf_pipeline"
+    for name in ("saved_model_strings", "tflite_float32"):
+        assert results["cosine"][name]["min"] > 0.99999, name
+    assert results["cosine"]["tflite_dynamic_int8"]["min"] > 0.9

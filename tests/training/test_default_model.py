@@ -19,7 +19,8 @@ TORCH_PYTHON = Path(__file__).resolve().parents[2] / ".venv-torch" / "bin" / "py
 def test_the_default_is_a_standard_mpnet_classifier(mpnet_default):
     folder = Path(mpnet_default.source)
     config = json.loads((folder / "config.json").read_text())
-    assert (config["model_type"], config["architectures"]) == ("mpnet", ["TFMPNetForSequenceClassification"])
+    assert (config["model_type"], config["architectures"]) == ("mpnet", ["MPNetForSequenceClassification"])
+    assert type(mpnet_default.model).__name__ == "TFMPNetForSequenceClassification"
     assert config["id2label"] == {"0": "NEGATIVE", "1": "POSITIVE"}
     assert {"tokenizer.json", "tf_model.h5", "metrics.json"} <= {path.name for path in folder.iterdir()}
     metrics = json.loads((folder / "metrics.json").read_text())

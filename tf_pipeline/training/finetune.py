@@ -177,11 +177,7 @@ def finetune(
                                      id2label=labels)
     pipe = TextClassificationPipeline(checkpoint, max_length=min(recipe.max_length, _limit(checkpoint)))
     if recipe.top_layers:
-        check_top_layers(pipe.model, recipe.top_layers)
-        depth = pipe.config.num_hidden_layers - recipe.top_layers
-        batches = [lower_states(pipe.model, *_encoded(examples, pipe, labels), [depth], recipe.batch_size, progress,
-                                what)[depth] for examples, what in ((train, "train"), (validation, "validation"))]
-        history = fit_top_layers(pipe.model, *batches, recipe=recipe, progress=progress)
+        history = _fit_over_cached_states(pipe, train, validation, labels, recipe, progress)
         best_epoch = len(history)
     else:
         train_set, validation_set = (
@@ -203,10 +199,16 @@ def finetune(
     return result
 
 
-def _encoded(examples: Sequence[LabelledText], pipe, names: Sequence[str]) -> tuple[dict, list[int]]:
-    """The tokenizer's ids for the examples' texts (truncated to the pipeline's length) and their label ids."""
-    encoded = pipe.tokenizer([example.text for example in examples], truncation=True, max_length=pipe.max_length)
-    return encoded, [label_id(example.label, names) for example in examples]
+def _fit_over_cached_states(pipe, train, validation, names: Sequence[str], recipe: Recipe, progress: bool):
+    """``Recipe.top_layers``: the lower layers run once over both splits, then the top layers and head train."""
+    check_top_layers(pipe.model, recipe.top_layers)
+    depth = pipe.config.num_hidden_layers - recipe.top_layers
+    batches = []
+    for examples, what in ((train, "train"), (validation, "validation")):
+        encoded = pipe.tokenizer([example.text for example in examples], truncation=True, max_length=pipe.max_length)
+        labels = [label_id(example.label, names) for example in examples]
+        batches.append(lower_states(pipe.model, encoded, labels, [depth], recipe.batch_size, progress, what)[depth])
+    return fit_top_layers(pipe.model, *batches, recipe=recipe, progress=progress)
 
 
 def freeze(model, *, embeddings: bool, layers: int) -> None:

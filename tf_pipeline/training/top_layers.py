@@ -89,8 +89,7 @@ def fit_top_layers(model, train: list[tuple], validation: list[tuple], recipe: R
     below = {id(weight) for weight in body.embeddings.weights + body.encoder.weights}
     trainable = [weight for layer in top for weight in layer.trainable_weights] + [
         weight for weight in model.trainable_weights if id(weight) not in below]  # the head (and BERT's pooler)
-    train_batches, validation_batches = train, validation
-    optimizer = make_optimizer(recipe, len(train_batches) * recipe.epochs)
+    optimizer = make_optimizer(recipe, len(train) * recipe.epochs)
     smoothing = recipe.label_smoothing
     classes = model.config.num_labels
 
@@ -120,7 +119,7 @@ def fit_top_layers(model, train: list[tuple], validation: list[tuple], recipe: R
     order = random.Random(recipe.seed)
     history = []
     for epoch in range(recipe.epochs):
-        batches = list(train_batches)
+        batches = list(train)
         order.shuffle(batches)
         loss, correct, seen = 0.0, 0, 0
         for hidden, mask, labels in _bar(batches, progress, f"epoch {epoch + 1}/{recipe.epochs}"):
@@ -128,7 +127,7 @@ def fit_top_layers(model, train: list[tuple], validation: list[tuple], recipe: R
             loss += float(batch_loss) * len(labels)
             correct, seen = correct + int(batch_correct), seen + len(labels)
         val_loss, val_correct, val_seen = 0.0, 0, 0
-        for hidden, mask, labels in validation_batches:
+        for hidden, mask, labels in validation:
             batch_loss, batch_correct = evaluate_step(hidden, mask, labels)
             val_loss, val_correct, val_seen = val_loss + float(batch_loss), val_correct + int(batch_correct), val_seen + len(labels)
         history.append({"epoch": epoch + 1, "loss": loss / seen, "accuracy": correct / seen,

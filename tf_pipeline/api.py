@@ -78,12 +78,7 @@ def pipeline(task: str | None = None, model: str | os.PathLike | None = None, *,
         if name is not None and name != export.task.name:
             raise errors.InvalidInputError(f"{model} is a {export.task.name} export, not {name}.")
         return export.set_defaults(**task_options)
-    if model is None:
-        model = _default_model(name)
-    elif default_choice(model):
-        from tf_pipeline.training.default_model import ensure_default_model
-
-        model = ensure_default_model(small=True)
+    model = _default_model(name) if model is None else _built_default(model)
     from tf_pipeline.checkpoints.loading import load_checkpoint
 
     checkpoint = load_checkpoint(model, task=name, num_labels=num_labels, id2label=id2label, lazy=True)
@@ -112,9 +107,18 @@ def _default_model(task: str) -> Path:
         return default_encoder_dir()
     if task != "text-classification":
         raise errors.InvalidInputError(f"{task} has no default model; pass model=.")
+    return _built_default(None)
+
+
+def _built_default(model: str | os.PathLike | None) -> str | os.PathLike:
+    """``model`` itself, or, if it names an embedded default (``None``, ``"small"``), that model's folder,
+    built first if needed."""
+    small = default_choice(model)
+    if small is None:
+        return model
     from tf_pipeline.training.default_model import ensure_default_model
 
-    return ensure_default_model(small=default_choice(None))
+    return ensure_default_model(small=small)
 
 
 def _refuse_export_options(model, **given) -> None:
@@ -158,10 +162,7 @@ def load_pipeline(
                 f"{model} is a {export.task.name} export; load_pipeline is for text classification: "
                 f"use pipeline(model={str(model)!r}).")
         return export
-    if default_choice(model) is not None:
-        from tf_pipeline.training.default_model import ensure_default_model
-
-        model = ensure_default_model(small=default_choice(model))
+    model = _built_default(model)
     if runtime != "tf":
         from tf_pipeline.checkpoints.loading import load_checkpoint
         from tf_pipeline.export.tflite.cache import tflite_pipeline

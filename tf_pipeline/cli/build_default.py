@@ -15,7 +15,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
         description=(
             "Fine-tune a shipped encoder on the shipped sentiment set (seeded) and cache it; prints the folder, "
             "the build time and the accuracy. The default: all-mpnet-base-v2, its top layer and head trained "
-            "(under 10 minutes on 2 cores). --small: all-MiniLM-L6-v2, fully fine-tuned (about 5 minutes; smaller "
+            "(about 14 minutes on 2 cores). --small: all-MiniLM-L6-v2, fully fine-tuned (about 8 minutes; smaller "
             "and faster, --model small picks it). Does nothing if it is already built, unless --rebuild."
         ),
     )

@@ -7,6 +7,7 @@ import json
 from dataclasses import fields
 
 from tf_pipeline.cli.options import positive_int
+from tf_pipeline.training.default_model import MPNET_RECIPE
 from tf_pipeline.training.recipe import Recipe
 
 NAME = "finetune"
@@ -20,8 +21,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
             "Fine-tune with Keras compile/fit on a CSV or TSV file (a header naming the text and label columns) or "
             "a JSONL file ({\"text\", \"label\"} per line). Labels are names or integer ids. The defaults are the "
             "recipe that built the small default model (AdamW, warm-up then linear decay, texts of similar length "
-            "batched together); --top-layers trains only the top layers, as the default model was (docs/training.md). Writes a standard HF checkpoint that --model loads, plus "
-            "metrics.json; prints the metrics as JSON."
+            "batched together); --top-layers trains only the top layers, as the default model was "
+            "(docs/training.md). Writes a standard HF checkpoint that --model loads, plus metrics.json; prints "
+            "the metrics as JSON."
         ),
     )
     parser.add_argument("--data", required=True, help="training data, CSV, TSV or JSONL")
@@ -33,8 +35,10 @@ def add_parser(commands) -> argparse.ArgumentParser:
     held_out.add_argument("--validation-split", type=float, default=0.1,
                           help="share of --data held out for validation (default: 0.1)")
     held_out.add_argument("--validation-data", help="a separate validation file instead of --validation-split")
-    recipe = parser.add_argument_group("recipe (defaults: the small default model's; the default model's adds "
-                                       "--top-layers 1 --epochs 3 --learning-rate 2e-4)")
+    default = MPNET_RECIPE
+    recipe = parser.add_argument_group(
+        f"recipe (defaults: the small default model's; the default model's adds --top-layers {default.top_layers} "
+        f"--epochs {default.epochs} --learning-rate {default.learning_rate:.0e})")
     recipe.add_argument("--epochs", type=positive_int, default=Recipe.epochs, help="epochs of the classifier (default: %(default)s)")
     recipe.add_argument("--batch-size", type=positive_int, default=Recipe.batch_size, help="default: %(default)s")
     recipe.add_argument("--learning-rate", type=float, default=Recipe.learning_rate, help="peak AdamW learning rate (default: %(default)s)")

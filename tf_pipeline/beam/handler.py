@@ -15,17 +15,20 @@ Example:
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
-from tf_pipeline.export.saved_model.runtime import SavedModelPipeline
+from tf_pipeline.quiet import import_tensorflow
+
+if TYPE_CHECKING:
+    from tf_pipeline.export.saved_model.runtime import SavedModelPipeline
 
 MIN_BATCH_SIZE = 8  # Beam's BatchElements grows batches between these, timing each (docs/beam.md)
 MAX_BATCH_SIZE = 64
 
 
-class ExportModelHandler(ModelHandler[str, PredictionResult, SavedModelPipeline]):
+class ExportModelHandler(ModelHandler[str, PredictionResult, "SavedModelPipeline"]):
     """Strings → the task's records (``{"label", "score", "probabilities"}``, ``{"embedding"}``, ...)
     with a SavedModel export (version or base folder)."""
 
@@ -35,6 +38,11 @@ class ExportModelHandler(ModelHandler[str, PredictionResult, SavedModelPipeline]
         self.export_dir = str(export_dir)
 
     def load_model(self) -> SavedModelPipeline:
+        """The export, loaded once per worker. TensorFlow is imported here, not when Beam unpickles the
+        handler, and quietly when ``TF_CPP_MIN_LOG_LEVEL`` asks (:mod:`tf_pipeline.quiet`)."""
+        import_tensorflow()
+        from tf_pipeline.export.saved_model.runtime import SavedModelPipeline
+
         return SavedModelPipeline(self.export_dir)
 
     def run_inference(self, batch: Sequence[str], model: SavedModelPipeline,

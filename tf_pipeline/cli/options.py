@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tf_pipeline.errors import TFPipelineError
 from tf_pipeline.export.runtimes import RUNTIMES
+from tf_pipeline.quiet import LEVEL_VARIABLE, import_tensorflow
 from tf_pipeline.tasks import task_names
 
 
@@ -56,26 +57,18 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, exports: bool = Fals
 
 
 def quiet_tensorflow(verbose: bool) -> None:
-    """Import TensorFlow with its C++ start-up noise (CUDA probing, absl) sent to /dev/null; the
-    environment keeps ``TF_CPP_MIN_LOG_LEVEL=3``, so processes started from here (Beam's workers) are quiet too."""
+    """Import TensorFlow with its C++ start-up noise hidden (:func:`tf_pipeline.quiet.import_tensorflow`) and
+    its Python loggers at ERROR; the environment keeps ``TF_CPP_MIN_LOG_LEVEL=3``, so processes started
+    from here (Beam's workers, which import through the same function) are quiet too."""
     if verbose:
         return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault(LEVEL_VARIABLE, "3")
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    saved_stderr = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import absl.logging
-        import tensorflow as tf
-        import transformers
+    import_tensorflow(quiet=True)
+    import absl.logging
+    import transformers
 
-        tf.config.list_physical_devices()  # device probing logs too
-    finally:
-        os.dup2(saved_stderr, 2)
-        os.close(saved_stderr)
-        os.close(devnull)
     absl.logging.set_verbosity(absl.logging.ERROR)
     transformers.logging.set_verbosity_error()
     logging.getLogger("tensorflow").setLevel(logging.ERROR)

@@ -11,8 +11,11 @@ topic of the lines below.
   validation split (for choosing training settings), the rest to train.
 - data/evaluation/*.txt (written separately, in another voice, hard cases over-represented): the
   independent evaluation split, never used for training or for choosing settings.
+- data/critics/*.txt (written separately again, by other writers, in the voice of published film
+  critics, at the lengths of sentences pulled from reviews): the critics split, never used for
+  training or for choosing settings either.
 
-A sentence already in an earlier split (held-out, evaluation, validation, train, in that order),
+A sentence already in an earlier split (held-out, evaluation, critics, validation, train, in that order),
 exactly or after lowercasing and collapsing whitespace and punctuation, is dropped from the later
 one; each split is then balanced by dropping the last sentences of its larger label.
 
@@ -27,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 LABELS = {"+": "POSITIVE", "-": "NEGATIVE"}
-SPLITS = ("heldout", "evaluation", "validation", "train")  # earlier splits win a shared sentence
+SPLITS = ("heldout", "evaluation", "critics", "validation", "train")  # earlier splits win a shared sentence
 
 
 def normalise(text: str) -> str:
@@ -69,8 +72,9 @@ def gather() -> dict[str, list[dict]]:
         validation, train = every_nth(read_source(path), 10)
         splits["validation"] += validation
         splits["train"] += train
-    for path in sorted((DATA / "evaluation").glob("*.txt")):
-        splits["evaluation"] += read_source(path)
+    for split in ("evaluation", "critics"):
+        for path in sorted((DATA / split).glob("*.txt")):
+            splits[split] += read_source(path)
     return splits
 
 

@@ -22,6 +22,6 @@ if .venv/bin/python -c "import importlib.util, sys; sys.exit(importlib.util.find
   echo "setup: torch is installed in .venv; remove it (pip uninstall torch): it crashes beside TensorFlow." >&2
   exit 1
 fi
-# The default models (each fine-tuned once: about 14 and 8 minutes on 2 cores; seconds when built).
+# The default models (each fine-tuned once: about 10 and 9 minutes on 2 cores; seconds when built).
 .venv/bin/tf-pipeline build-default > /dev/null
 .venv/bin/tf-pipeline build-default --small > /dev/null

@@ -140,6 +140,13 @@ def test_report_warns_when_tflite_loses_accuracy(tiny_pipe, tiny_checkpoint, tmp
     assert any("points of accuracy against the TF pipeline" in message for message in warnings_of_ours())
 
 
+def test_the_int8_warning_says_what_to_try_instead():
+    from tf_pipeline.training.evaluate import accuracy_warning
+
+    assert "--quantize dynamic-int8" in accuracy_warning("int8", 5.3) and "--calibration-data" in accuracy_warning("int8", 5.3)
+    assert accuracy_warning("none", 3.0) == "none loses 3.0 points of accuracy against the TF pipeline."
+
+
 # The documented differences of the TFLite-capable tokenizer from HF's (docs/tokenizers.md), one text
 # each, so a tensorflow_text release that changes them fails here and the docs are updated.
 LITE_TOKENIZER_LIMITATIONS = {

@@ -1,6 +1,7 @@
 """The embedded defaults: the MPNet default as built by the set-up, the small one by name, and how each is picked."""
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -31,6 +32,21 @@ def test_the_seed_sentences(mpnet_default):
     answers = mpnet_default(SEED_SENTENCES)
     assert [answer["label"] for answer in answers] == ["POSITIVE", "NEGATIVE"]
     assert all(answer["score"] >= 0.9 for answer in answers), answers
+
+
+DOCS_WITH_ANSWERS = ("README.md", "docs/python.md")
+STATED = re.compile(r"""^pipe\("([^"]+)"\)\s+# \[\{'label': '(\w+)', 'score': ([0-9.]+)\.\.\.\}\]""", re.M)
+
+
+def test_the_answers_the_docs_state_are_the_defaults(mpnet_default):
+    """``pipe("…")  # [{'label': 'NEGATIVE', 'score': 0.99...}]`` in the docs: the default's label, and its score
+    starts with those digits."""
+    root = Path(__file__).resolve().parents[2]
+    stated = [match for name in DOCS_WITH_ANSWERS for match in STATED.findall((root / name).read_text())]
+    assert len(stated) >= 2
+    for text, label, score in stated:
+        answer = mpnet_default(text)[0]
+        assert answer["label"] == label and f"{answer['score']:.10f}".startswith(score), (text, answer)
 
 
 def test_the_default_reaches_its_recorded_heldout_accuracy(mpnet_default):

@@ -169,6 +169,32 @@ def test_top_layers_train_over_cached_states_and_leave_the_rest_as_it_was(tiny_c
                                result.pipeline.run(texts)["logits"], atol=1e-5)
 
 
+@pytest.mark.parametrize("architecture", ["mpnet", "bert"])
+def test_lower_states_are_the_full_models_hidden_states_without_running_the_layers_above(tiny_checkpoint, architecture):
+    import tensorflow as tf
+
+    from tf_pipeline.checkpoints.loading import load_checkpoint
+    from tf_pipeline.training.top_layers import lower_states
+
+    checkpoint = load_checkpoint(tiny_checkpoint(architecture, num_labels=2)[0], task="text-classification")
+    texts = [example.text for example in synthetic(24, seed=3)]
+    ids = checkpoint.tokenizer(texts)["input_ids"]
+    body = getattr(checkpoint.model, checkpoint.model.base_model_prefix)
+    layers = list(body.encoder.layer)
+    batches = lower_states(checkpoint.model, {"input_ids": ids}, [0] * len(texts), depths=[0, 1], batch_size=8,
+                           progress=False)
+    assert body.encoder.layer == layers and len(layers) > 1  # the full stack is back
+    shortest_first = sorted(range(len(texts)), key=lambda row: len(ids[row]))
+    for index, ((hidden, mask, _), (embedded, _, _)) in enumerate(zip(batches[1], batches[0])):
+        rows = shortest_first[8 * index:8 * index + 8]
+        padded = np.full(mask.shape, checkpoint.config.pad_token_id or 0, dtype=np.int32)
+        for position, row in enumerate(rows):
+            padded[position, :len(ids[row])] = ids[row]
+        full = body(input_ids=tf.constant(padded), attention_mask=mask, output_hidden_states=True, training=False)
+        np.testing.assert_allclose(hidden.numpy(), full.hidden_states[1].numpy(), atol=1e-5)
+        np.testing.assert_allclose(embedded.numpy(), full.hidden_states[0].numpy(), atol=1e-6)
+
+
 def test_top_layers_refuses_what_it_cannot_train(tiny_checkpoint, tmp_path):
     folder, _, _ = tiny_checkpoint("distilbert", num_labels=2)
     with pytest.raises(InvalidInputError, match="top_layers is not supported for distilbert.*frozen_layers"):

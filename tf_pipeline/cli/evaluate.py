@@ -23,7 +23,8 @@ def add_parser(commands) -> argparse.ArgumentParser:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--data", help="labelled CSV, TSV or JSONL")
     source.add_argument("--split", choices=SENTIMENT_SPLITS, default="heldout",
-                        help="a split of the shipped sentiment set (default: heldout; 'evaluation' is the independent set)")
+                        help="a split of the shipped sentiment set (default: heldout; 'evaluation' and 'critics' are the "
+                             "independent sets)")
     parser.add_argument("--text-column", default="text", help="the column (or JSON field) with the texts (default: text)")
     parser.add_argument("--label-column", default="label", help="the column (or JSON field) with the labels (default: label)")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="default: 32")

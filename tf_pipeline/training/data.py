@@ -127,7 +127,7 @@ def _normalise_labels(examples: list[LabelledText]) -> list[LabelledText]:
     return [LabelledText(e.text, str(e.label).strip(), e.source) for e in examples]
 
 
-SENTIMENT_SPLITS = ("train", "validation", "heldout", "evaluation")
+SENTIMENT_SPLITS = ("train", "validation", "heldout", "evaluation", "critics")
 
 
 def sentiment_set(split: str = "train") -> list[LabelledText]:
@@ -135,7 +135,8 @@ def sentiment_set(split: str = "train") -> list[LabelledText]:
 
     ``"train"`` and ``"validation"`` (for choosing training settings); ``"heldout"``, the fixed
     152 short statements; ``"evaluation"``, written separately in another voice with hard cases
-    over-represented, never used for training or for choosing settings.
+    over-represented; ``"critics"``, written separately again by other writers in the voice of
+    published film critics. The last two are never used for training or for choosing settings.
     """
     if split not in SENTIMENT_SPLITS:
         raise errors.InvalidInputError(f"split must be one of {', '.join(SENTIMENT_SPLITS)}; got {split!r}.")

@@ -9,7 +9,7 @@
 Built by :func:`ensure_default_model` (which ``tf_pipeline.load_pipeline()`` and
 ``tf-pipeline build-default [--small]`` call; seeded), cached, and reused afterwards. Loading a
 checkpoint never builds it. Its ``metrics.json`` records the build time and the accuracy on the
-validation, held-out and independent evaluation splits.
+validation, held-out and the two independent evaluation splits (evaluation, critics).
 Where they are cached: :func:`tf_pipeline.checkpoints.locations.models_home`.
 
 Example:
@@ -33,7 +33,7 @@ from tf_pipeline.training.recipe import Recipe
 
 logger = logging.getLogger(__name__)
 
-REPORTED_SPLITS = ("validation", "heldout", "evaluation")  # validation: from the last epoch's history
+REPORTED_SPLITS = ("validation", "heldout", "evaluation", "critics")  # validation: from the last epoch's history
 MPNET_RECIPE = Recipe(top_layers=1, epochs=3, learning_rate=2e-4)  # scripts/compare_mpnet_recipes.py
 
 

@@ -131,6 +131,19 @@ def tflite_report(tflite_pipe, pipe, examples: Sequence[LabelledText]) -> dict:
         report["tf_accuracy"] = evaluate(pipe, examples)["accuracy"]
         report["accuracy_drop_points"] = round(100 * (report["tf_accuracy"] - report["accuracy"]), 2)
         if report["accuracy_drop_points"] > 2:
-            logger.warning("%s loses %.1f points of accuracy against the TF pipeline.",
-                           report["quantize"], report["accuracy_drop_points"])
+            logger.warning("%s", accuracy_warning(report["quantize"], report["accuracy_drop_points"]))
     return report
+
+
+def accuracy_warning(quantize: str, points: float) -> str:
+    """What ``convert`` says when a TFLite file loses more than 2 points of accuracy, with what to try instead.
+
+    Example:
+        >>> accuracy_warning("int8", 5.3)[:58]
+        'int8 loses 5.3 points of accuracy against the TF pipeline.'
+    """
+    message = f"{quantize} loses {points:.1f} points of accuracy against the TF pipeline."
+    if quantize == "int8":
+        message += (" Full-integer int8 depends on its calibration: try --quantize dynamic-int8 (int8 weights, "
+                    "float activations; nearly as fast), or calibrate on more texts like yours (--calibration-data).")
+    return message

@@ -174,22 +174,28 @@ def lower_states(model, encoded: dict, labels: Sequence[int], depths: Sequence[i
     pad = int(body.config.pad_token_id or 0)
     lengths = [len(ids) for ids in encoded["input_ids"]]
     order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    ids_spec = tf.TensorSpec([None, None], tf.int32)  # one trace for every batch shape
     forward = tf.function(lambda ids, mask: body(input_ids=ids, attention_mask=mask, output_hidden_states=True,
-                                                 training=False).hidden_states, reduce_retracing=True)
+                                                 training=False).hidden_states, input_signature=[ids_spec, ids_spec])
     batches: dict[int, list[tuple]] = {depth: [] for depth in depths}
     logger.info("running the lower %d layers once over %d %s texts", max(depths), len(lengths), what)
-    for start in _bar(range(0, len(order), batch_size), progress, f"lower layers ({what})"):
-        rows = order[start:start + batch_size]
-        width = max(lengths[row] for row in rows)
-        ids = np.full((len(rows), width), pad, dtype=np.int32)
-        mask = np.zeros((len(rows), width), dtype=np.int32)
-        for position, row in enumerate(rows):
-            ids[position, :lengths[row]] = encoded["input_ids"][row]
-            mask[position, :lengths[row]] = 1
-        states = forward(tf.constant(ids), tf.constant(mask))
-        batch_labels = tf.constant([labels[row] for row in rows], dtype=tf.int32)
-        for depth in depths:
-            batches[depth].append((states[depth], tf.constant(mask), batch_labels))
+    stack = body.encoder.layer
+    body.encoder.layer = stack[:max(depths)]  # the layers above the deepest kept state never run
+    try:
+        for start in _bar(range(0, len(order), batch_size), progress, f"lower layers ({what})"):
+            rows = order[start:start + batch_size]
+            width = max(lengths[row] for row in rows)
+            ids = np.full((len(rows), width), pad, dtype=np.int32)
+            mask = np.zeros((len(rows), width), dtype=np.int32)
+            for position, row in enumerate(rows):
+                ids[position, :lengths[row]] = encoded["input_ids"][row]
+                mask[position, :lengths[row]] = 1
+            states = forward(tf.constant(ids), tf.constant(mask))
+            batch_labels = tf.constant([labels[row] for row in rows], dtype=tf.int32)
+            for depth in depths:
+                batches[depth].append((states[depth], tf.constant(mask), batch_labels))
+    finally:
+        body.encoder.layer = stack
     return batches
 
 

@@ -110,3 +110,25 @@ def test_the_default_matches_pytorch_on_the_same_weights(mpnet_default, tmp_path
     assert done.returncode == 0, done.stderr[-2000:]
     theirs = np.array(json.loads(done.stdout.strip().splitlines()[-1]))
     np.testing.assert_allclose(mpnet_default.run(texts)["logits"], theirs, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_every_runtime_answers_like_the_eager_default(mpnet_default, tmp_path):
+    """The MPNet default as a SavedModel (strings in, a fresh process) and as TFLite float32: the eager logits."""
+    import sys
+
+    from tf_pipeline import convert_to_tflite, export_saved_model
+    from tf_pipeline.export.tflite.runtime import TFLitePipeline
+
+    texts = SEED_SENTENCES + [row.text for row in sentiment_set("critics")[:30]]
+    reference = mpnet_default.run(texts)["logits"]
+    version = export_saved_model(mpnet_default, tmp_path / "export")
+    code = ("import json, sys\n"
+            "import tensorflow as tf, tensorflow_text\n"
+            "out = tf.saved_model.load(sys.argv[1]).signatures['serving_default'](text=tf.constant(json.loads(sys.argv[2])))\n"
+            "print(json.dumps(out['logits'].numpy().tolist()))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(version), json.dumps(texts)], capture_output=True,
+                          text=True, check=True, timeout=600)
+    np.testing.assert_allclose(json.loads(done.stdout.strip().splitlines()[-1]), reference, atol=1e-4)
+    lite = TFLitePipeline(convert_to_tflite(mpnet_default, tmp_path / "f32.tflite"))
+    np.testing.assert_allclose(lite.run(texts)["logits"], reference, atol=1e-4)

@@ -23,6 +23,7 @@ from typing import Mapping, Sequence
 
 from tf_pipeline import errors
 from tf_pipeline.checkpoints.locations import resolve_model_dir
+from tf_pipeline.checkpoints.mpnet_buckets import use_bucket_table
 from tf_pipeline.tasks import infer_task, task_class, task_name
 from tf_pipeline.tasks.sentence_embeddings import transformer_folder
 
@@ -159,6 +160,13 @@ def load_tf_model(folder: Path, config, *, task: str = "text-classification"):
 
 def _load_tf_model(folder: Path, config, task: str) -> tuple[object, tuple[str, ...]]:
     """The model and the names of its weights that the folder did not hold (newly initialised)."""
+    model, missing = _read_tf_model(folder, config, task)
+    if config.model_type == "mpnet":
+        use_bucket_table(model)  # TFLite builtins cannot run HF's float64 bucket arithmetic
+    return model, missing
+
+
+def _read_tf_model(folder: Path, config, task: str) -> tuple[object, tuple[str, ...]]:
     auto_class = tf_model_class(config, task)
     if (folder / SAFETENSORS_INDEX).is_file() or _is_pytorch_safetensors(folder / SAFETENSORS):
         return _load_pytorch_safetensors(folder, config, auto_class)

@@ -3,15 +3,15 @@
 import tensorflow as tf
 from transformers.models.mpnet.modeling_tf_mpnet import TFMPNetEncoder
 
-from tf_pipeline.checkpoints.mpnet_buckets import bucket_table
 from tf_pipeline.checkpoints.loading import load_checkpoint
+from tf_pipeline.checkpoints.mpnet_buckets import MAX_DISTANCE, bucket_table
 
 
 def test_the_table_holds_hfs_bucket_for_every_relative_position():
     for buckets in (32, 16):
         relative = tf.range(-513, 514)
         expected = TFMPNetEncoder._relative_position_bucket(relative, num_buckets=buckets).numpy()
-        assert (bucket_table(max_distance=128, num_buckets=buckets, positions=514) == expected).all()
+        assert (bucket_table(max_distance=MAX_DISTANCE, num_buckets=buckets, positions=514) == expected).all()
 
 
 def test_a_loaded_mpnet_has_no_float64_ops(tiny_checkpoint):

@@ -41,18 +41,19 @@ def bucket_table(*, max_distance: int, num_buckets: int, positions: int) -> np.n
     return (buckets + np.where(n < max_exact, n, large)).astype(np.int32)
 
 
+MAX_DISTANCE = 128  # what HF's compute_position_bias leaves _relative_position_bucket at
+
+
 def use_bucket_table(model) -> None:
     """Make an HF TF MPNet model's encoder look its relative-position buckets up in a table (in place)."""
     import tensorflow as tf
 
-    encoder = model.mpnet.encoder if hasattr(model, "mpnet") else None
-    if encoder is None or not hasattr(encoder, "_relative_position_bucket"):
-        return
+    encoder = getattr(model, model.base_model_prefix).encoder
     positions = int(model.config.max_position_embeddings)
-    table = tf.constant(bucket_table(max_distance=128, num_buckets=int(model.config.relative_attention_num_buckets),
-                                     positions=positions))
+    table = tf.constant(bucket_table(max_distance=MAX_DISTANCE, positions=positions,
+                                     num_buckets=int(model.config.relative_attention_num_buckets)))
 
-    def lookup(relative_position, num_buckets=32, max_distance=128):
+    def lookup(relative_position, **_):  # HF passes num_buckets, the config's, which the table was made with
         return tf.gather(table, tf.cast(relative_position, tf.int32) + (positions - 1))
 
     encoder._relative_position_bucket = lookup

@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from tf_pipeline import errors
-from tf_pipeline.benchmark.processes import PEER_SCRIPTS, SETUP_HINT, check_imports, run_job
+from tf_pipeline.benchmark.processes import PEER_SCRIPTS, SETUP_HINT, check_imports, machine, run_job
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +76,8 @@ def run_embeddings_benchmark(model: str | Path, texts: Sequence[str], *, batch_s
                                  workdir, name, torch_venv=True)
                 vectors[name] = _vectors(answer.pop("scores"))
                 runners[name] = answer
-    return {"texts": len(texts), "batch_sizes": list(batch_sizes), "threads": THREADS, "runners": runners,
-            "ratios": _ratios(runners), "cosine": _cosines(vectors)}
+    return {"machine": machine(), "model": str(model), "texts": len(texts), "batch_sizes": list(batch_sizes),
+            "threads": THREADS, "runners": runners, "ratios": _ratios(runners), "cosine": _cosines(vectors)}
 
 
 def write_embeddings_results(results: dict, output: str | Path) -> Path:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,33 @@ PEER_MODULES = {  # what each torch-venv peer imports
     "ort_fp32": ("torch", "transformers", "onnx", "onnxruntime.transformers.optimizer"),
     "ort_dynamic_int8": ("torch", "transformers", "onnx", "onnxruntime.quantization"),
 }
+
+
+def machine() -> dict:
+    """What a benchmark ran on: cores, CPU model (its ratios differ by CPU kind), platform, Python.
+
+    Example:
+        >>> sorted(machine())
+        ['cpu_model', 'cpus', 'platform', 'python']
+    """
+    return {"cpus": os.cpu_count(), "cpu_model": cpu_model(), "platform": platform.platform(),
+            "python": platform.python_version()}
+
+
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (e.g. ``Intel(R) Xeon(R) Processor``), else the platform's.
+
+    Example:
+        >>> isinstance(cpu_model(), str)
+        True
+    """
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def check_torch_python(torch_python: str, peers: tuple[str, ...]) -> str:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-import platform
 import random
 import shutil
 import sys
@@ -33,7 +32,7 @@ import tensorflow as tf
 
 from tf_pipeline import errors
 from tf_pipeline.benchmark.charts import chart
-from tf_pipeline.benchmark.processes import check_torch_python, ours_command, peer_script, run_job
+from tf_pipeline.benchmark.processes import check_torch_python, machine, ours_command, peer_script, run_job
 from tf_pipeline.benchmark.variants import ORT_PEERS, PEERS, TEXT_SETS, VARIANTS, VENV_PEERS
 from tf_pipeline.runners.graph import TextClassificationPipeline
 
@@ -157,8 +156,8 @@ def run_benchmark(
     workdir = Path(tempfile.mkdtemp(prefix="tf_pipeline_bench_"))
     try:
         shared = prepare(pipe, workdir, variants, torch_python)
-        results = {"machine": _machine(), "model": pipe.source, "threads": THREADS, "batch_sizes": list(batch_sizes),
-                   "matmul_peak_gflops": matmul_peak(), "text_sets": {}}
+        results = {"machine": {**machine(), "tensorflow": tf.__version__}, "model": pipe.source, "threads": THREADS,
+                   "batch_sizes": list(batch_sizes), "matmul_peak_gflops": matmul_peak(), "text_sets": {}}
         if "onnx" in shared:
             results["onnx_export"] = shared["onnx"]
         setup = Setup(pipe, variants, shared, workdir, torch_python, list(batch_sizes), slow_texts, latency_texts,
@@ -345,11 +344,6 @@ def _tokenization_share(pipe: TextClassificationPipeline, texts: Sequence[str], 
         tokenizing += middle - began
         total += time.perf_counter() - began
     return tokenizing / total
-
-
-def _machine() -> dict:
-    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-            "tensorflow": tf.__version__}
 
 
 def write_results(results: dict, output: str | os.PathLike) -> Path:

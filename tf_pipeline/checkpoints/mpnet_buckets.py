@@ -35,8 +35,8 @@ def bucket_table(*, max_distance: int, num_buckets: int, positions: int) -> np.n
     buckets = (n < 0).astype(np.int64) * half
     n = np.abs(n)
     max_exact = half // 2
-    with np.errstate(divide="ignore"):
-        large = max_exact + (np.log(n / max_exact) / math.log(max_distance / max_exact) * (half - max_exact)).astype(np.int64)
+    far = np.maximum(n, max_exact)  # log only where HF's np.where keeps it: positions below max_exact are exact
+    large = max_exact + (np.log(far / max_exact) / math.log(max_distance / max_exact) * (half - max_exact)).astype(np.int64)
     large = np.minimum(large, half - 1)
     return (buckets + np.where(n < max_exact, n, large)).astype(np.int32)
 

@@ -28,7 +28,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
             "Answer texts given as arguments, or read from --input files or standard input, with the task the "
             "model is for (--task to choose). Writes one JSON line per text to stdout, in input order. Text "
             "classification: {\"label\", \"score\"} without --top-k, or a list of them, best first, with --top-k; "
-            "sentence embeddings: the vector; feature extraction: [1][tokens][hidden] lists. "
+            "sentence embeddings: the vector; feature extraction: [1][tokens][hidden] lists. Text pairs (NLI, "
+            "paraphrase, query-passage rerankers): --text-pair for argument texts, a \"text_pair\" field in JSONL, "
+            "--text-pair-column in CSV/TSV. "
             "Blank lines at the end of a file are ignored; a blank line before the end is an error, found before "
             "the model loads, unless --skip-blank leaves such lines out (their count goes to stderr)."
         ),
@@ -37,7 +39,11 @@ def add_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--input", "-i", nargs="+", metavar="FILE",
                         help="files: one text per line, .jsonl/.ndjson with a \"text\" field, or .csv/.tsv with a "
                              "header and a text column; '-' for stdin. Several files are read in order")
+    parser.add_argument("--text-pair", nargs="+", metavar="TEXT",
+                        help="text classification of pairs: the second text of each argument text, in order")
     parser.add_argument("--text-column", default="text", help="the .csv/.tsv column holding the texts (default: text)")
+    parser.add_argument("--text-pair-column", metavar="NAME",
+                        help="the .csv/.tsv column holding each row's second text (pairs; default: none)")
     parser.add_argument("--skip-blank", action="store_true",
                         help="leave out blank lines (and blank JSONL texts) instead of stopping at the first")
     parser.add_argument("--output", "-o", help="write the JSON lines to this file instead of stdout (complete or not at all)")
@@ -90,18 +96,24 @@ def call_options(args: argparse.Namespace, task: str) -> dict:
     return options
 
 
-def read_inputs(args: argparse.Namespace) -> tuple[Iterator[str], int | None, list[str]]:
+def read_inputs(args: argparse.Namespace) -> tuple[Iterator, int | None, list[str]]:
     """The texts (lazily), how many (None for stdin) and the list that skipped blank lines are added to.
 
     Files are scanned first, so a blank line before the end is refused before anything loads.
     """
     from tf_pipeline.runners.text_files import read_texts, scan_file
+    from tf_pipeline.tasks.inputs import TextPair
 
     skipped: list[str] = []
     if args.texts and args.input:
         raise TFPipelineError("give texts as arguments or --input files, not both (a path after --input's files "
                               "would be read as a text).")
+    if args.text_pair is not None and len(args.text_pair) != len(args.texts):
+        raise TFPipelineError(f"--text-pair gives the second text of each argument text: {len(args.texts)} text(s), "
+                              f"{len(args.text_pair)} --text-pair (JSONL input: a \"text_pair\" field per line).")
     if args.texts:
+        if args.text_pair is not None:
+            return map(TextPair, args.texts, args.text_pair), len(args.texts), skipped
         return iter(args.texts), len(args.texts), skipped
     files = args.input or ["-"]
     if files == ["-"] and args.input is None and sys.stdin.isatty():
@@ -118,7 +130,7 @@ def read_inputs(args: argparse.Namespace) -> tuple[Iterator[str], int | None, li
         if total is not None:
             total += scan.texts
     readers = (read_texts(sys.stdin if path == "-" else path, skip_blank=args.skip_blank, on_skip=skipped.append,
-                          text_column=args.text_column) for path in files)
+                          text_column=args.text_column, text_pair_column=args.text_pair_column) for path in files)
     return itertools.chain.from_iterable(readers), total, skipped
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from tf_pipeline import errors
 from tf_pipeline.tasks.base import Task
-from tf_pipeline.tasks.inputs import check_text, is_positive_int
+from tf_pipeline.tasks.inputs import ModelInput, characters, check_input, is_positive_int
 
 SORT_WINDOW = 16  # batches read ahead and sorted by length (bounded memory, less padding)
 Outputs = dict[str, np.ndarray]
@@ -85,7 +85,7 @@ class Runner(abc.ABC):
         self.defaults = {**self.defaults, **options}
         return self
 
-    def batches(self, window: list[str], batch_size: int, max_length: int | None = None) -> Iterator[tuple[list[int], Any]]:
+    def batches(self, window: list[ModelInput], batch_size: int, max_length: int | None = None) -> Iterator[tuple[list[int], Any]]:
         """The window's texts in batches of similar length: (their indices in ``window``, their inputs).
 
         Sorted by characters here; a runner that tokenizes in Python sorts by tokens instead.
@@ -94,14 +94,17 @@ class Runner(abc.ABC):
             >>> [indices for indices, _ in pipe.batches(["a long text", "short", "mid text"], 2)]  # doctest: +SKIP
             [[1, 2], [0]]
         """
-        order = sorted(range(len(window)), key=lambda index: len(window[index]))
+        order = sorted(range(len(window)), key=lambda index: characters(window[index]))
         for start in range(0, len(window), batch_size):
             indices = order[start:start + batch_size]
             yield indices, self.preprocess([window[index] for index in indices], max_length=max_length)
 
-    def stream(self, texts: Iterable[str], *, batch_size: int = 32, sort_window: int = SORT_WINDOW,
+    def stream(self, texts: Iterable[ModelInput], *, batch_size: int = 32, sort_window: int = SORT_WINDOW,
                max_length: int | None = None, **options) -> Iterator:
         """Yield each text's answer (:meth:`postprocess`'s, with ``options``) in input order, reading ``texts`` lazily.
+
+        ``texts``: strings, and where the task reads pairs, :class:`~tf_pipeline.tasks.inputs.TextPair`
+        or ``{"text", "text_pair"}`` dicts too.
 
         Within each window of ``sort_window`` batches, texts are batched by length, so a batch pads
         to similar lengths instead of to the longest text among random neighbours; ``sort_window=1``
@@ -115,7 +118,7 @@ class Runner(abc.ABC):
             raise errors.InvalidInputError(
                 f"batch_size and sort_window must be positive integers, got {batch_size!r}, {sort_window!r}.")
         max_length = self.token_limit(max_length)
-        iterator = (check_text(index, text) for index, text in enumerate(texts))
+        iterator = (check_input(index, text, pairs=self.task.reads_pairs) for index, text in enumerate(texts))
         while window := list(islice(iterator, batch_size * sort_window)):
             answers: list = [None] * len(window)
             for indices, inputs in self.batches(window, batch_size, max_length):

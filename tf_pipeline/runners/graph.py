@@ -27,7 +27,7 @@ from tf_pipeline import errors
 from tf_pipeline.checkpoints.loading import Checkpoint, default_max_length, load_checkpoint
 from tf_pipeline.runners import forward as graph
 from tf_pipeline.runners.base import Outputs, Runner
-from tf_pipeline.tasks.inputs import is_positive_int, validate_texts
+from tf_pipeline.tasks.inputs import ModelInput, is_positive_int, validate_inputs
 from tf_pipeline.tokenizers.hf import encode, pad_id, token_sorted_batches
 
 LENGTH_BUCKETS = (16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512)
@@ -147,16 +147,17 @@ class GraphPipeline(Runner):
             )
         return names
 
-    def preprocess(self, texts: str | list[str], *, max_length: int | None = None) -> dict[str, tf.Tensor]:
-        """Tokenize like HF: padding to the longest text, truncation to ``max_length`` (default: the pipeline's).
+    def preprocess(self, texts: str | list[ModelInput], *, max_length: int | None = None) -> dict[str, tf.Tensor]:
+        """Tokenize like HF: padding to the longest text, truncation to ``max_length`` (default: the pipeline's);
+        a text pair (where the task reads pairs) as ``tokenizer(text, text_pair)`` tokenizes it.
 
         Example:
             >>> pipe.preprocess(["I hate this so much!"])["input_ids"].shape   # doctest: +SKIP
             TensorShape([1, 8])
         """
-        return encode(self.tokenizer, validate_texts(texts), self.token_limit(max_length), "tf")
+        return encode(self.tokenizer, validate_inputs(texts, pairs=self.task.reads_pairs), self.token_limit(max_length), "tf")
 
-    def batches(self, window: list[str], batch_size: int, max_length: int | None = None
+    def batches(self, window: list[ModelInput], batch_size: int, max_length: int | None = None
                 ) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
         """:meth:`Runner.batches`, sorted by token count (:func:`token_sorted_batches`): less padding
         than sorting by characters (docs/benchmark.md)."""

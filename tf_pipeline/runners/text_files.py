@@ -1,8 +1,9 @@
 """Texts to answer, read lazily from a text, JSONL, CSV or TSV file (through tf.data) or from a stream.
 
 A text file holds one text per line; a JSONL file (``.jsonl``/``.ndjson``) one object with a
-``"text"`` field per line; a CSV or TSV file (``.csv``/``.tsv``) a header, then rows whose
-``text`` column (or another, ``text_column=``) is read. Blank lines at the end are ignored (a
+``"text"`` field per line (and a ``"text_pair"`` field for a text pair); a CSV or TSV file
+(``.csv``/``.tsv``) a header, then rows whose ``text`` column (or another, ``text_column=``) is
+read, with the second texts of pairs in ``text_pair_column=``. Blank lines at the end are ignored (a
 final newline must not matter); a blank line or text before the end is an error that names the
 line, unless ``skip_blank=True`` (then ``on_skip`` hears of each). Broken lines are errors that
 name the line.
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, TextIO
 
 from tf_pipeline import errors
-from tf_pipeline.tasks.inputs import check_text
+from tf_pipeline.tasks.inputs import ModelInput, TextPair, check_text
 
 READ_BLOCK = 1024  # lines per tf.data element: memory holds two blocks (one prefetched)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -30,7 +31,8 @@ TABLE_DELIMITERS = {".csv": ",", ".tsv": "\t"}
 
 
 def read_texts(source: str | os.PathLike | TextIO, *, jsonl: bool | None = None, skip_blank: bool = False,
-               on_skip: Callable[[str], None] | None = None, text_column: str = "text") -> Iterator[str]:
+               on_skip: Callable[[str], None] | None = None, text_column: str = "text",
+               text_pair_column: str | None = None) -> Iterator[ModelInput]:
     """Each line's text, checked, in file order; nothing is read before the first text is asked for.
 
     A text or JSONL path is read by ``tf.data.TextLineDataset`` in blocks of :data:`READ_BLOCK`
@@ -43,9 +45,11 @@ def read_texts(source: str | os.PathLike | TextIO, *, jsonl: bool | None = None,
         skip_blank: leave out blank lines and texts before the end instead of refusing them.
         on_skip: called with where each skipped blank was (e.g. to count them).
         text_column: the column a CSV or TSV file's texts are in.
+        text_pair_column: the column holding each row's second text (pairs; default: none).
 
     Returns:
-        An iterator of the texts.
+        An iterator of the texts (:class:`~tf_pipeline.tasks.inputs.TextPair` where a JSONL line
+        has ``"text_pair"`` or a table has ``text_pair_column``).
 
     Raises:
         InvalidInputError: a path that is a folder or unreadable (at once); a bad line (when read).
@@ -58,7 +62,7 @@ def read_texts(source: str | os.PathLike | TextIO, *, jsonl: bool | None = None,
         check_readable(path)
         name = str(path)
         if path.suffix.lower() in TABLE_DELIMITERS:
-            rows = _table_rows(path, text_column)
+            rows = _table_rows(path, text_column, text_pair_column)
         else:
             rows = _numbered(_file_lines(path), name, jsonl if jsonl is not None else name.endswith(JSONL_SUFFIXES))
     return _without_blanks(rows, skip_blank, on_skip)
@@ -107,7 +111,9 @@ def check_readable(path: Path) -> None:
         raise errors.InvalidInputError(f"cannot read {path}: not a readable file.")
 
 
-def _is_blank(text: str | bytes) -> bool:
+def _is_blank(text: str | bytes | TextPair) -> bool:
+    if isinstance(text, TextPair):
+        return _is_blank(text.text) and _is_blank(text.text_pair)
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -144,27 +150,33 @@ def _numbered(lines: Iterable[str | bytes], name: str, jsonl: bool) -> Iterator[
         yield f"line {number} of {name}", line, jsonl
 
 
-def _table_rows(path: Path, text_column: str) -> Iterator[tuple[str, str, bool]]:
-    """(where, the text cell, False) per CSV/TSV row after the header; an error if the column is missing."""
+def _table_rows(path: Path, text_column: str, text_pair_column: str | None = None
+                ) -> Iterator[tuple[str, str | TextPair, bool]]:
+    """(where, the text cell or the pair of cells, False) per CSV/TSV row after the header; an error if a
+    column is missing."""
     with open(path, newline="", encoding="utf-8-sig", errors="strict") as file:
         reader = csv.DictReader(file, delimiter=TABLE_DELIMITERS[path.suffix.lower()])
         try:
             header = reader.fieldnames or []
         except (UnicodeDecodeError, csv.Error) as error:
             raise errors.InvalidInputError(f"{path} cannot be read as {path.suffix[1:].upper()}: {error}") from None
-        if text_column not in header:
-            raise errors.InvalidInputError(
-                f"{path} has no {text_column!r} column (its header: {', '.join(header) or 'none'}); "
-                f"name the column with {errors.option('text_column', 'NAME')}.")
+        for column, option in ((text_column, "text_column"), (text_pair_column, "text_pair_column")):
+            if column is not None and column not in header:
+                raise errors.InvalidInputError(
+                    f"{path} has no {column!r} column (its header: {', '.join(header) or 'none'}); "
+                    f"name the column with {errors.option(option, 'NAME')}.")
         try:
             for row in reader:
-                yield f"line {reader.line_num} of {path}", row.get(text_column) or "", False
+                text = row.get(text_column) or ""
+                if text_pair_column is not None:
+                    text = TextPair(text, row.get(text_pair_column) or "")
+                yield f"line {reader.line_num} of {path}", text, False
         except (UnicodeDecodeError, csv.Error) as error:
             raise errors.InvalidInputError(f"{path} near line {reader.line_num}: {error}") from None
 
 
-def _without_blanks(rows: Iterable[tuple[str, str | bytes, bool]], skip_blank: bool,
-                    on_skip: Callable[[str], None] | None) -> Iterator[str]:
+def _without_blanks(rows: Iterable[tuple[str, str | bytes | TextPair, bool]], skip_blank: bool,
+                    on_skip: Callable[[str], None] | None) -> Iterator[ModelInput]:
     """The rows' texts; blank lines held back until a text follows them (so trailing ones vanish),
     then skipped or refused."""
     pending: list[str] = []
@@ -184,8 +196,9 @@ def _without_blanks(rows: Iterable[tuple[str, str | bytes, bool]], skip_blank: b
         yield text
 
 
-def parse_line(line: str | bytes, where: str, jsonl: bool) -> tuple[str, dict]:
-    """One line's checked text and its JSONL object (``{}`` for a plain text line).
+def parse_line(line: str | bytes | TextPair, where: str, jsonl: bool) -> tuple[ModelInput, dict]:
+    """One line's checked text (a :class:`TextPair` for a JSONL line with ``"text_pair"``, or a table
+    row's pair of cells) and its JSONL object (``{}`` for a plain text line).
 
     :class:`InvalidInputError` names ``where`` and what is wrong: not UTF-8, not JSON, no ``"text"``
     field, a text that is not a string, or a blank text.
@@ -193,7 +206,11 @@ def parse_line(line: str | bytes, where: str, jsonl: bool) -> tuple[str, dict]:
     Example:
         >>> parse_line(b'{"id": 7, "text": "fine"}\\n', "line 1 of a.jsonl", jsonl=True)
         ('fine', {'id': 7, 'text': 'fine'})
+        >>> parse_line('{"text": "a cat", "text_pair": "an animal"}', "line 2 of a.jsonl", jsonl=True)[0]
+        TextPair(text='a cat', text_pair='an animal')
     """
+    if isinstance(line, TextPair):
+        return _checked_pair(where, line.text, line.text_pair), {}
     if isinstance(line, bytes):
         try:
             line = line.decode("utf-8")
@@ -203,7 +220,13 @@ def parse_line(line: str | bytes, where: str, jsonl: bool) -> tuple[str, dict]:
     if not line.strip():
         check_text(where, line)  # a blank line is blank, in JSONL too (not "not JSON")
     record = _jsonl_record(line, where) if jsonl else {}
+    if "text_pair" in record:
+        return _checked_pair(where, record["text"], record["text_pair"]), record
     return check_text(where, record["text"] if jsonl else line), record
+
+
+def _checked_pair(where: str, text, text_pair) -> TextPair:
+    return TextPair(check_text(f"{where} (text)", text), check_text(f"{where} (text_pair)", text_pair))
 
 
 def _jsonl_record(line: str, where: str) -> dict:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 import numpy as np
 
 from tf_pipeline import errors
-from tf_pipeline.tasks.inputs import is_positive_int, is_stream, validate_texts
+from tf_pipeline.tasks.inputs import is_positive_int, is_stream, validate_inputs
 
 if TYPE_CHECKING:  # pragma: no cover
     import tensorflow as tf
@@ -67,6 +67,7 @@ class Task(abc.ABC):
     token_outputs: ClassVar[frozenset[str]] = frozenset()  # outputs shaped [batch, length, ...]
     reads_first_token: ClassVar[bool] = False  # the head reads position 0 of the last layer only
     classify_signature: ClassVar[bool] = False  # exports add TF Serving's classify signature
+    reads_pairs: ClassVar[bool] = False  # takes text pairs as well as texts (tasks.inputs.TextPair)
     record_fields: ClassVar[dict[str, str]] = {}  # what a scored record holds: field → "string", "float" or "vector"
 
     # --- made from a checkpoint or from an export's metadata -------------------------------------
@@ -135,17 +136,18 @@ class Task(abc.ABC):
         """One input's answer as the call returns it (default: as :meth:`postprocess` made it)."""
         return answer
 
-    def collect(self, answers: list, single: bool, call_kwargs: dict, **options) -> Any:
-        """The call's return value: one input's answer, or the list of them. ``call_kwargs``: the
-        keyword arguments of this call itself (not the pipeline's defaults)."""
-        return answers[0] if single else answers
+    def collect(self, answers: list, inputs: Any, call_kwargs: dict, **options) -> Any:
+        """The call's return value: one input's answer, or (``inputs`` a list or tuple) the list of
+        them. ``call_kwargs``: the keyword arguments of this call itself (not the pipeline's defaults)."""
+        return answers if is_batch(inputs) else answers[0]
 
     def call(self, pipe, inputs: Any, kwargs: dict, defaults: dict | None = None) -> Any:
         """Answer ``inputs`` (one text, a list of them, or a generator: answered lazily) with ``pipe``.
 
         Args:
             pipe: the runner (any runtime).
-            inputs: one text, a list or tuple of texts, or any other iterable of texts.
+            inputs: one text, a list or tuple of texts, or any other iterable of texts (and text
+                pairs in HF's forms where the task :attr:`reads_pairs`).
             kwargs: this call's keyword arguments.
             defaults: the keyword arguments the pipeline was made with; the call's own win.
 
@@ -164,8 +166,7 @@ class Task(abc.ABC):
 
         if is_stream(inputs):
             return answers(inputs)
-        single = isinstance(inputs, str)
-        texts = validate_texts(inputs)
+        texts = validate_inputs(inputs, pairs=self.reads_pairs)
         done = answers(texts)
         if options.progress:
             import sys
@@ -173,7 +174,12 @@ class Task(abc.ABC):
             from tqdm import tqdm
 
             done = tqdm(done, total=len(texts), unit="text", file=sys.stderr)
-        return self.collect(list(done), single, kwargs, **options.answer)
+        return self.collect(list(done), inputs, kwargs, **options.answer)
+
+
+def is_batch(inputs: Any) -> bool:
+    """A call's ``inputs`` are several (a list or tuple), not one text or pair."""
+    return isinstance(inputs, (list, tuple))
 
 
 def batch_size_option(value: Any) -> int:

@@ -13,7 +13,7 @@ exports answer embeddings too. A call takes ``encode``'s arguments: ``batch_size
 Example:
     >>> task = SentenceEmbeddings(pooling=("mean",), normalize=False, dimension=2, max_seq_length=None)
     >>> task.collect(task.postprocess({"embedding": np.array([[3.0, 4.0]], np.float32)}, normalize_embeddings=True),
-    ...              single=False, call_kwargs={}, as_tensor=False, as_array=True)
+    ...              inputs=["a text"], call_kwargs={}, as_tensor=False, as_array=True)
     array([[0.6, 0.8]], dtype=float32)
 """
 
@@ -29,7 +29,7 @@ import numpy as np
 
 from tf_pipeline import errors
 from tf_pipeline.tasks import SENTENCE_TRANSFORMERS_FILE
-from tf_pipeline.tasks.base import CallOptions, Task, batch_size_option, refuse_unknown
+from tf_pipeline.tasks.base import CallOptions, Task, batch_size_option, is_batch, refuse_unknown
 from tf_pipeline.tasks.feature_extraction import last_hidden_state
 
 logger = logging.getLogger(__name__)
@@ -243,9 +243,10 @@ class SentenceEmbeddings(Task):
         """Per row ``{"embedding": [...]}``."""
         return [{"embedding": row} for row in np.asarray(outputs["embedding"], np.float32).tolist()]
 
-    def collect(self, answers: list, single: bool, call_kwargs: dict, *, as_tensor: bool, as_array: bool) -> Any:
+    def collect(self, answers: list, inputs: Any, call_kwargs: dict, *, as_tensor: bool, as_array: bool) -> Any:
         """``encode``'s shapes: one text → ``[dim]``, a list → ``[n, dim]`` (NumPy; a ``tf.Tensor`` with
         ``convert_to_tensor``; a list of vectors with ``convert_to_numpy=False``)."""
+        single = not is_batch(inputs)
         if as_tensor:
             import tensorflow as tf
 

@@ -2,7 +2,8 @@
 
 The eager answer (NumPy, as HF's ``TextClassificationPipeline.postprocess`` computes it), the
 SavedModel signatures and the TFLite files (TensorFlow) turn logits into answers with the functions
-here, so they cannot drift apart. The call forms are HF's: one text or a list, ``top_k`` (``None``:
+here, so they cannot drift apart. The call forms are HF's: one text or a list, text pairs
+(``{"text": a, "text_pair": b}``, a list of them, the legacy ``[[[a, b]]]``), ``top_k`` (``None``:
 every label; not given: one dict per text), ``function_to_apply``, the legacy
 ``return_all_scores``, and the tokenizer's ``truncation`` / ``max_length`` / ``padding``.
 
@@ -22,7 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tf_pipeline import errors
-from tf_pipeline.tasks.base import (CallOptions, Task, batch_size_option, refuse_unknown,
+from tf_pipeline.tasks.base import (CallOptions, Task, batch_size_option, is_batch, refuse_unknown,
                                     tokenizer_max_length)
 
 FUNCTIONS = ("softmax", "sigmoid", "none")
@@ -138,6 +139,7 @@ class TextClassification(Task):
     model_class = "TFAutoModelForSequenceClassification"
     reads_first_token = True
     classify_signature = True
+    reads_pairs = True
     record_fields = {"label": "string", "score": "float"}
 
     @classmethod
@@ -220,8 +222,9 @@ class TextClassification(Task):
     def format(self, answer, *, mode: str) -> Any:
         return answer[0] if mode == "dict" else answer
 
-    def collect(self, answers: list, single: bool, call_kwargs: dict, *, mode: str) -> Any:
-        """HF's shapes: a single text's answer comes in a one-item list unless this call names ``top_k``."""
-        if single:
-            return answers[0] if "top_k" in call_kwargs else [answers[0]]
-        return answers
+    def collect(self, answers: list, inputs: Any, call_kwargs: dict, *, mode: str) -> Any:
+        """HF's shapes: a single text's answer comes in a one-item list unless this call names ``top_k``;
+        a single pair's (a dict) comes bare."""
+        if is_batch(inputs):
+            return answers
+        return [answers[0]] if isinstance(inputs, str) and "top_k" not in call_kwargs else answers[0]

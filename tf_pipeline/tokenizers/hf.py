@@ -10,15 +10,42 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
+from tf_pipeline.tasks.inputs import ModelInput, TextPair
 
-def encode(tokenizer, texts: Sequence[str], max_length: int, return_tensors: str | None = "tf",
+
+def encode(tokenizer, texts: Sequence[ModelInput], max_length: int, return_tensors: str | None = "tf",
            padding: bool = True) -> dict:
     """Token ids like HF's pipeline: padded to the longest text, truncated to ``max_length``.
 
+    A :class:`~tf_pipeline.tasks.inputs.TextPair` is tokenized as ``tokenizer(text, text_pair)``
+    (the pair template, ``token_type_ids`` 1 on the second text, ``longest_first`` truncation).
     ``padding=False`` (with ``return_tensors=None``): one unpadded list of ids per text.
     """
-    return dict(tokenizer(list(texts), padding=padding, truncation=True, max_length=max_length,
-                          return_tensors=return_tensors))
+    texts = list(texts)
+    pairs = [index for index, text in enumerate(texts) if isinstance(text, TextPair)]
+    if not pairs:
+        return dict(tokenizer(texts, padding=padding, truncation=True, max_length=max_length,
+                              return_tensors=return_tensors))
+    # The tokenizer takes texts or pairs per call, not both: each kind unpadded, then rows in input order.
+    singles = [index for index, text in enumerate(texts) if not isinstance(text, TextPair)]
+    columns: dict[str, list] = {}
+    for indices, arguments in ((singles, ([texts[i] for i in singles],)),
+                               (pairs, ([texts[i].text for i in pairs], [texts[i].text_pair for i in pairs]))):
+        if not indices:
+            continue
+        encoded = tokenizer(*arguments, truncation=True, max_length=max_length)
+        for name, rows in encoded.items():
+            column = columns.setdefault(name, [None] * len(texts))
+            for index, row in zip(indices, rows):
+                column[index] = row
+    if not padding:
+        return columns
+    padded = pad_rows(columns, range(len(texts)), pad_values(tokenizer), tokenizer.padding_side)
+    if return_tensors == "tf":
+        import tensorflow as tf
+
+        return {name: tf.constant(values) for name, values in padded.items()}
+    return padded
 
 
 def pad_id(tokenizer) -> int:

@@ -23,7 +23,7 @@ import tensorflow as tf
 from tf_pipeline import errors
 from tf_pipeline.export.layout import latest_version_dir, load_export_tokenizer, read_metadata
 from tf_pipeline.runners.base import Outputs, Runner
-from tf_pipeline.tasks.inputs import validate_texts
+from tf_pipeline.tasks.inputs import ModelInput, has_pairs, validate_inputs
 from tf_pipeline.tokenizers.hf import encode
 
 
@@ -56,11 +56,12 @@ class SavedModelPipeline(Runner):
         """The HF tokenizer the export carries (loaded when first needed)."""
         return load_export_tokenizer(self.export_dir)
 
-    def preprocess(self, texts: str | list[str], *, max_length: int | None = None) -> dict[str, tf.Tensor]:
-        """The texts themselves (strings-in, the export's length) or token ids from the carried tokenizer."""
-        batch = validate_texts(texts)
+    def preprocess(self, texts: str | list[ModelInput], *, max_length: int | None = None) -> dict[str, tf.Tensor]:
+        """The texts themselves (strings-in, the export's length) or token ids from the carried tokenizer
+        (text pairs, which ``serving_default`` does not take yet, always as ids)."""
+        batch = validate_inputs(texts, pairs=self.task.reads_pairs)
         limit = self.token_limit(max_length)
-        if self.metadata.text_in and limit == self.max_length:
+        if self.metadata.text_in and limit == self.max_length and not has_pairs(batch):
             return {"text": tf.constant(batch)}
         encoded = encode(self.tokenizer, batch, limit, "np")
         return {name: tf.constant(encoded[name].astype(np.int32)) for name in self.input_names}

@@ -24,7 +24,7 @@ from tf_pipeline import errors
 from tf_pipeline.export.tflite.files import extract_tokenizer, read_metadata
 from tf_pipeline.runners.base import Outputs, Runner
 from tf_pipeline.runners.forward import ATTENTION_BUDGET, sorted_chunks
-from tf_pipeline.tasks.inputs import validate_texts
+from tf_pipeline.tasks.inputs import ModelInput, has_pairs, validate_inputs
 from tf_pipeline.tokenizers.hf import encode, token_sorted_batches
 
 
@@ -80,15 +80,20 @@ class TFLitePipeline(Runner):
             f"{self.path} carries no tokenizer and its source checkpoint is gone; pass tokenizer= or convert it again."
         )
 
-    def preprocess(self, texts: str | list[str], *, max_length: int | None = None) -> dict[str, np.ndarray]:
-        """Token ids (ids flavour) or the UTF-8 texts themselves (strings flavour, at the file's length).
+    def preprocess(self, texts: str | list[ModelInput], *, max_length: int | None = None) -> dict[str, np.ndarray]:
+        """Token ids (ids flavour; text pairs too) or the UTF-8 texts themselves (strings flavour, at the file's length).
 
         Raises:
-            InvalidInputError: a shorter ``max_length`` for a strings-in file (its tokenizer is fixed).
+            InvalidInputError: a shorter ``max_length`` or a text pair for a strings-in file (its tokenizer
+                is fixed and reads one text).
         """
-        batch = validate_texts(texts)
+        batch = validate_inputs(texts, pairs=self.task.reads_pairs)
         limit = self.token_limit(max_length)
         if self.strings_in:
+            if has_pairs(batch):
+                raise errors.InvalidInputError(
+                    f"{self.path} tokenizes one text per row inside the file; it cannot read text pairs. "
+                    "Convert an ids-in file (--flavour ids) for pairs.")
             if limit != self.max_length:
                 raise errors.InvalidInputError(
                     f"{self.path} tokenizes inside the file to {self.max_length} tokens; it cannot cut texts to "
@@ -97,7 +102,7 @@ class TFLitePipeline(Runner):
         encoded = encode(self.tokenizer, batch, limit, "np")
         return {name: encoded[name].astype(np.int32) for name in self.input_names}
 
-    def batches(self, window: list[str], batch_size: int, max_length: int | None = None
+    def batches(self, window: list[ModelInput], batch_size: int, max_length: int | None = None
                 ) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
         """:meth:`Runner.batches`; the ids flavour sorts by token count (:func:`token_sorted_batches`)."""
         if self.strings_in:

@@ -55,6 +55,13 @@ def add_parser(commands) -> argparse.ArgumentParser:
     classification.add_argument("--function", choices=FUNCTIONS,
                                 help="applied to the logits (default: the model's: softmax, sigmoid for multi-label "
                                      "or one-label models, none for regression)")
+    zero_shot = parser.add_argument_group("zero-shot classification (--task zero-shot-classification, an NLI model)")
+    zero_shot.add_argument("--candidate-labels", metavar="LABELS",
+                           help="the labels to choose from, comma-separated (e.g. 'sport,politics,art')")
+    zero_shot.add_argument("--hypothesis-template", metavar="TEMPLATE",
+                           help="the hypothesis each label is put into, with {} for it (default: 'This example is {}.')")
+    zero_shot.add_argument("--multi-label", action="store_true",
+                           help="score each label on its own (entailment vs contradiction) instead of across labels")
     parser.add_argument("--xla", action="store_true",
                         help="compile with XLA (fixed length buckets; docs/benchmark.md compares its speed)")
     add_model_arguments(parser, exports=True, task=True)
@@ -65,7 +72,10 @@ def run(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from tf_pipeline.api import pipeline
+    from tf_pipeline.tasks import task_name
 
+    if args.task is not None:
+        call_options(args, task_name(args.task))  # options of another task, or missing ones, refused before loading
     texts, total, skipped = read_inputs(args)  # bad inputs fail here, before the model loads
     task = args.task or ("text-classification" if args.model is None else None)
     pipe = pipeline(task, args.model, max_length=args.max_length, jit_compile=args.xla, runtime=args.runtime)
@@ -81,13 +91,24 @@ def run(args: argparse.Namespace) -> None:
 
 
 def call_options(args: argparse.Namespace, task: str) -> dict:
-    """The call's keyword arguments; text-classification options refused for another task."""
+    """The call's keyword arguments; options of another task refused."""
     options = {"batch_size": args.batch_size}
-    given = {"--top-k": args.top_k, "--function": args.function}
-    if task != "text-classification":
+    by_task = {"text-classification": {"--top-k": args.top_k, "--function": args.function},
+               "zero-shot-classification": {"--candidate-labels": args.candidate_labels,
+                                            "--hypothesis-template": args.hypothesis_template,
+                                            "--multi-label": args.multi_label or None}}
+    for owner, given in by_task.items():
         named = [flag for flag, value in given.items() if value is not None]
-        if named:
-            raise TFPipelineError(f"{', '.join(named)} are for text classification; this model answers {task}.")
+        if owner != task and named:
+            raise TFPipelineError(f"{', '.join(named)} are for {owner}; this model answers {task}.")
+    if task == "zero-shot-classification":
+        if args.candidate_labels is None:
+            raise TFPipelineError("zero-shot classification needs --candidate-labels (comma-separated).")
+        options.update(candidate_labels=args.candidate_labels, multi_label=args.multi_label)
+        if args.hypothesis_template is not None:
+            options["hypothesis_template"] = args.hypothesis_template
+        return options
+    if task != "text-classification":
         return options
     if args.top_k is not None:
         options["top_k"] = None if args.top_k == "all" else args.top_k

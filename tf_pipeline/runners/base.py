@@ -126,12 +126,12 @@ class Runner(abc.ABC):
                     answers[index] = answer
             yield from answers
 
-    def __call__(self, inputs: Any, **kwargs) -> Any:
+    def __call__(self, inputs: Any, *args, **kwargs) -> Any:
         """Answer one text, a list of texts or a generator of them as HF's pipeline of this task does.
 
         The keyword arguments are the task's (:meth:`Task.options`), e.g. ``top_k`` and
         ``function_to_apply`` for text classification, ``normalize_embeddings`` for sentence embeddings,
-        and ``batch_size`` for all.
+        and ``batch_size`` for all; zero-shot classification also takes its candidate labels second, as HF.
         """
-        return self.task.call(self, inputs, kwargs, self.defaults)
+        return self.task.call(self, inputs, kwargs, self.defaults, args)
 

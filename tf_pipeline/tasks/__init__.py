@@ -26,9 +26,10 @@ TASKS = {  # task name → module:class in this package
     "text-classification": "text_classification:TextClassification",
     "feature-extraction": "feature_extraction:FeatureExtraction",
     "sentence-embeddings": "sentence_embeddings:SentenceEmbeddings",
+    "zero-shot-classification": "zero_shot_classification:ZeroShotClassification",
 }
 ALIASES = {"sentiment-analysis": "text-classification"}
-NOT_YET = ("token-classification", "ner", "question-answering", "zero-shot-classification")  # HF tasks still to come
+NOT_YET = ("token-classification", "ner", "question-answering")  # HF tasks still to come
 SENTENCE_TRANSFORMERS_FILE = "modules.json"  # a sentence-transformers model folder has it
 
 

@@ -68,6 +68,7 @@ class Task(abc.ABC):
     reads_first_token: ClassVar[bool] = False  # the head reads position 0 of the last layer only
     classify_signature: ClassVar[bool] = False  # exports add TF Serving's classify signature
     reads_pairs: ClassVar[bool] = False  # takes text pairs as well as texts (tasks.inputs.TextPair)
+    not_exportable: ClassVar[str | None] = None  # why exports refuse this task (None: they take it)
     record_fields: ClassVar[dict[str, str]] = {}  # what a scored record holds: field → "string", "float" or "vector"
 
     # --- made from a checkpoint or from an export's metadata -------------------------------------
@@ -90,6 +91,11 @@ class Task(abc.ABC):
     def settings(self) -> dict:
         """The settings as JSON-able values, for an export's metadata."""
         return {key: list(value) if isinstance(value, tuple) else value for key, value in dataclasses.asdict(self).items()}
+
+    def check_exportable(self) -> None:
+        """:class:`UnsupportedModelError` saying why, for a task that has no export yet (before any work)."""
+        if self.not_exportable:
+            raise errors.UnsupportedModelError(self.not_exportable)
 
     @property
     def max_length(self) -> int | None:
@@ -141,7 +147,7 @@ class Task(abc.ABC):
         them. ``call_kwargs``: the keyword arguments of this call itself (not the pipeline's defaults)."""
         return answers if is_batch(inputs) else answers[0]
 
-    def call(self, pipe, inputs: Any, kwargs: dict, defaults: dict | None = None) -> Any:
+    def call(self, pipe, inputs: Any, kwargs: dict, defaults: dict | None = None, args: tuple = ()) -> Any:
         """Answer ``inputs`` (one text, a list of them, or a generator: answered lazily) with ``pipe``.
 
         Args:
@@ -150,6 +156,7 @@ class Task(abc.ABC):
                 pairs in HF's forms where the task :attr:`reads_pairs`).
             kwargs: this call's keyword arguments.
             defaults: the keyword arguments the pipeline was made with; the call's own win.
+            args: positional arguments after ``inputs`` (none, but for tasks that take them).
 
         Returns:
             What HF's pipeline of this task returns for these inputs (a generator for a generator).
@@ -157,6 +164,9 @@ class Task(abc.ABC):
         Example:
             >>> task.call(pipe, ["good", "bad"], {"batch_size": 8})  # doctest: +SKIP
         """
+        if args:
+            raise errors.InvalidInputError(f"{self.name} takes its inputs and keyword arguments; got extra "
+                                           f"positional arguments {args!r}.")
         options = self.options(**{**(defaults or {}), **kwargs})
 
         def answers(texts) -> Iterator:

@@ -149,6 +149,7 @@ def export_saved_model(
     Raises:
         InvalidInputError: a bad version, an existing version without ``overwrite``, or a file in the way.
     """
+    pipe.task.check_exportable()
     base = check_base_dir(base_dir)
     version = next_version(base) if version is None else version
     target = check_target(base, version, overwrite)

@@ -108,6 +108,7 @@ def convert_to_tflite(
     weights and activations, calibrated on ``representative_texts``, which int8 needs).
     """
     check_options(quantize, flavour, representative_texts)
+    source.task.check_exportable()
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     outputs, weights = _outputs_function(source)

@@ -90,7 +90,7 @@ def test_tokenizer_missing(bert_copy):
         ([1, 2], "text 0 is not a string \\(got int\\)"),
         (["ok", None], "text 1 is not a string \\(got NoneType\\)"),
         (["ok", "half a pair \ud800"], "text 1 is not valid Unicode"),
-        ({"text": "a dict"}, "string or a list"),
+        ({"txt": "a dict"}, "must have the key 'text'"),
         (b"bytes", "string or a list"),
     ],
 )

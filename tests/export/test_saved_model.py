@@ -58,7 +58,7 @@ def test_metadata_and_warmup_requests(default_pipe, sentiment_export):
     assert metadata["task_settings"]["labels"] == ["NEGATIVE", "POSITIVE"]
     assert metadata["max_length"] == default_pipe.max_length
     assert metadata["source"] == default_pipe.source
-    assert metadata["signatures"] == ["classify", "predict_ids", "serving_default"]
+    assert metadata["signatures"] == ["classify", "predict_ids", "serving_default", "serving_pairs"]
     assert (metadata["schema_version"], metadata["format"], metadata["text_in"]) == (3, "saved_model", True)
     assert {"tensorflow", "tensorflow_text", "transformers", "tf_pipeline"} <= metadata["libraries"].keys()
     records = list(tf.data.TFRecordDataset(str(sentiment_export / "assets.extra" / "tf_serving_warmup_requests")))
@@ -193,7 +193,7 @@ def test_byte_level_bpe_exports_strings_in(tiny_checkpoint, tmp_path):
     export = export_saved_model(pipe, tmp_path / "roberta")
     metadata = json.loads((export / "assets.extra" / "tf_pipeline.json").read_text())
     assert metadata["text_in"] is True
-    assert set(metadata["signatures"]) == {"classify", "predict_ids", "serving_default"}
+    assert set(metadata["signatures"]) == {"classify", "predict_ids", "serving_default", "serving_pairs"}
     texts = TEXTS + ["hi <mask> there", "x  \n y", "naïve café 😀\x00"]
     out = tf.saved_model.load(str(export)).signatures["serving_default"](text=tf.constant(texts))
     expected = pipe(texts)

@@ -92,9 +92,60 @@ def test_tasks_that_read_one_text_refuse_pairs(tiny_checkpoint):
         pipeline("feature-extraction", model=folder)([{"text": "a", "text_pair": "b"}])
 
 
+SERVED = """import json, sys
+import tensorflow as tf, tensorflow_text  # what TF Serving has: no transformers, no tf_pipeline
+pairs = json.loads(sys.argv[2])
+loaded = tf.saved_model.load(sys.argv[1])
+served = loaded.signatures["serving_pairs"](text=tf.constant([p["text"] for p in pairs]),
+                                             text_pair=tf.constant([p["text_pair"] for p in pairs]))
+def example(p):
+    feature = {k: tf.train.Feature(bytes_list=tf.train.BytesList(value=[v.encode()])) for k, v in p.items()}
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+classified = loaded.signatures["classify"](inputs=tf.constant([example(p) for p in pairs]))
+print(json.dumps({"probabilities": served["probabilities"].numpy().tolist(), "valid": served["valid"].numpy().tolist(),
+                  "classify": classified["scores"].numpy().tolist()}))
+"""
+
+
+@pytest.mark.parametrize("architecture", ["bert", pytest.param("roberta", marks=pytest.mark.slow)])
+def test_the_saved_model_serves_pairs_without_python_around_it(tiny_checkpoint, tmp_path, architecture):
+    """``serving_pairs`` (text, text_pair) and ``classify`` with a ``text_pair`` feature, in a fresh process
+    with TensorFlow alone; rows without a pair, and blank pairs, answer as the pipeline does."""
+    import json
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from tf_pipeline import export_saved_model
+    from tf_pipeline.export.saved_model.runtime import SavedModelPipeline
+
+    pipe = load_pipeline(tiny_checkpoint(architecture, **SENSITIVE)[0])
+    version = export_saved_model(pipe, tmp_path / "export")
+    sent = PAIRS + [{"text": "a text with a blank pair", "text_pair": " "}]
+    done = subprocess.run([sys.executable, "-c", SERVED, str(version), json.dumps(sent)], capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    served = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = [[row["score"] for row in pipe.postprocess(pipe.run([TextPair(**pair)]), sort=False)[0]]
+                for pair in PAIRS]  # every label's score, in label order
+    np.testing.assert_allclose(served["probabilities"][:3], expected, atol=1e-5)
+    assert served["valid"] == [True, True, True, False]
+    single = [row["score"] for row in pipe.postprocess(pipe.run([sent[3]["text"]]), sort=False)[0]]
+    np.testing.assert_allclose(served["classify"], expected + [single], atol=1e-5)  # a blank pair: the text alone
+    from tf_pipeline.export.saved_model.verify import verify_export
+
+    report = verify_export(version)  # every signature as TF Serving loads it, pairs against the eager pipeline
+    assert report.ok, str(report)
+    assert "serving_pairs: probabilities within" in str(report)
+    exported = SavedModelPipeline(version)
+    assert "text_pair" in exported.preprocess(PAIRS)  # Python clients use the signature too
+    assert_same_answers(exported(PAIRS, top_k=None), pipe(PAIRS, top_k=None), atol=1e-5)
+
+
 @pytest.mark.slow
 def test_pairs_through_the_saved_model_and_tflite(tiny_checkpoint, tmp_path):
-    """Python clients of an export send pairs as ids (the carried tokenizer); a strings-in .tflite refuses them."""
+    """Mixed batches and shorter limits go as ids (the carried tokenizer); a strings-in .tflite refuses pairs."""
     from tf_pipeline import convert_to_tflite, export_saved_model
     from tf_pipeline.export.saved_model.runtime import SavedModelPipeline
     from tf_pipeline.export.tflite.runtime import TFLitePipeline

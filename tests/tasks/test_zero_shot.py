@@ -129,4 +129,4 @@ def test_cli_predicts_zero_shot(pipes):
     assert missing.returncode != 0 and "--candidate-labels" in missing.stderr
     wrong = run("predict", "--model", ours.source, "--task", "zero-shot-classification", "a", "--top-k", "2",
                 "--candidate-labels", "x")
-    assert wrong.returncode != 0 and "--top-k are for text-classification" in wrong.stderr
+    assert wrong.returncode != 0 and "--top-k are for text classification" in wrong.stderr

@@ -100,7 +100,7 @@ def call_options(args: argparse.Namespace, task: str) -> dict:
     for owner, given in by_task.items():
         named = [flag for flag, value in given.items() if value is not None]
         if owner != task and named:
-            raise TFPipelineError(f"{', '.join(named)} are for {owner}; this model answers {task}.")
+            raise TFPipelineError(f"{', '.join(named)} are for {owner.replace('-', ' ')}; this model answers {task}.")
     if task == "zero-shot-classification":
         if args.candidate_labels is None:
             raise TFPipelineError("zero-shot classification needs --candidate-labels (comma-separated).")

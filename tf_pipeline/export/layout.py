@@ -23,6 +23,7 @@ from tf_pipeline.export.metadata import ExportMetadata
 METADATA_FILE = "tf_pipeline.json"
 WARMUP_FILE = "tf_serving_warmup_requests"
 TOKENIZER_DIR = Path("assets") / "tokenizer"
+PAIRS_SIGNATURE = "serving_pairs"  # text and text_pair in, for tasks that read pairs
 
 
 def _gfile():

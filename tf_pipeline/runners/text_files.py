@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, TextIO
 
 from tf_pipeline import errors
-from tf_pipeline.tasks.inputs import ModelInput, TextPair, check_text
+from tf_pipeline.tasks.inputs import ModelInput, TextPair, check_pair, check_text
 
 READ_BLOCK = 1024  # lines per tf.data element: memory holds two blocks (one prefetched)
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -210,7 +210,7 @@ def parse_line(line: str | bytes | TextPair, where: str, jsonl: bool) -> tuple[M
         TextPair(text='a cat', text_pair='an animal')
     """
     if isinstance(line, TextPair):
-        return _checked_pair(where, line.text, line.text_pair), {}
+        return check_pair(where, line.text, line.text_pair), {}
     if isinstance(line, bytes):
         try:
             line = line.decode("utf-8")
@@ -221,12 +221,8 @@ def parse_line(line: str | bytes | TextPair, where: str, jsonl: bool) -> tuple[M
         check_text(where, line)  # a blank line is blank, in JSONL too (not "not JSON")
     record = _jsonl_record(line, where) if jsonl else {}
     if "text_pair" in record:
-        return _checked_pair(where, record["text"], record["text_pair"]), record
+        return check_pair(where, record["text"], record["text_pair"]), record
     return check_text(where, record["text"] if jsonl else line), record
-
-
-def _checked_pair(where: str, text, text_pair) -> TextPair:
-    return TextPair(check_text(f"{where} (text)", text), check_text(f"{where} (text_pair)", text_pair))
 
 
 def _jsonl_record(line: str, where: str) -> dict:

@@ -73,13 +73,7 @@ def validate_texts(texts: Any) -> list[str]:
         >>> validate_texts("one")
         ['one']
     """
-    if isinstance(texts, str):
-        texts = [texts]
-    if not isinstance(texts, (list, tuple)):
-        raise errors.InvalidInputError(
-            f"texts must be a string or a list of strings, got {type(texts).__name__}."
-        )
-    return [check_text(index, text) for index, text in enumerate(texts)]
+    return validate_inputs(texts, pairs=False)
 
 
 def has_pairs(items: list[ModelInput]) -> bool:
@@ -113,7 +107,8 @@ def validate_inputs(inputs: Any, *, pairs: bool) -> list[ModelInput]:
     if isinstance(inputs, (str, dict)):
         inputs = [inputs]
     if not isinstance(inputs, (list, tuple)):
-        kinds = "a string, a {'text', 'text_pair'} dict or a list of them" if pairs else "a string or a list of strings"
+        kinds = ("a string or a list of them, or text pairs as {'text', 'text_pair'} dicts" if pairs
+                 else "a string or a list of strings")
         raise errors.InvalidInputError(f"texts must be {kinds}, got {type(inputs).__name__}.")
     return [check_input(index, item, pairs=pairs) for index, item in enumerate(inputs)]
 
@@ -136,7 +131,7 @@ def check_input(index: int | str, item: Any, *, pairs: bool) -> ModelInput:
                                            "(text pairs are for text classification).")
         return check_text(index, item)
     if isinstance(item, TextPair):
-        return TextPair(check_text(f"{where} (text)", item.text), check_text(f"{where} (text_pair)", item.text_pair))
+        return check_pair(where, item.text, item.text_pair)
     if isinstance(item, dict):
         unknown = sorted(str(key) for key in item if key not in ("text", "text_pair"))
         if unknown or "text" not in item:
@@ -144,13 +139,17 @@ def check_input(index: int | str, item: Any, *, pairs: bool) -> ModelInput:
                                            f"(got keys {sorted(map(str, item))}).")
         if "text_pair" not in item:  # HF: the tokenizer called with text= alone
             return check_text(f"{where} (text)", item["text"])
-        return TextPair(check_text(f"{where} (text)", item["text"]),
-                        check_text(f"{where} (text_pair)", item["text_pair"]))
+        return check_pair(where, item["text"], item["text_pair"])
     if isinstance(item, list) and len(item) == 1 and isinstance(item[0], list) and len(item[0]) == 2:
         return check_input(index, {"text": item[0][0], "text_pair": item[0][1]}, pairs=True)  # HF's legacy [[a, b]]
     if isinstance(item, (list, tuple)):
         raise errors.InvalidInputError(f"{where} is a {type(item).__name__}, not a text; {PAIR_HINT}.")
     return check_text(index, item)
+
+
+def check_pair(where: str, text: Any, text_pair: Any) -> TextPair:
+    """Both texts checked (:func:`check_text`, named ``where (text)`` and ``where (text_pair)``)."""
+    return TextPair(check_text(f"{where} (text)", text), check_text(f"{where} (text_pair)", text_pair))
 
 
 def check_text(index: int | str, text: Any) -> str:

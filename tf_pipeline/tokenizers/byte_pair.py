@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from tf_pipeline.tokenizers.in_graph_base import InGraphTokenizer, escape, special_ids, tokenizer_spec, valid_utf8
+from tf_pipeline.tokenizers.in_graph_base import InGraphTokenizer, PairTemplate, escape, pair_template, special_ids, tokenizer_spec, valid_utf8
 from tf_pipeline.tokenizers.hf import pad_id
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class BytePairSettings:
     prefix_ids: tuple[int, ...]
     suffix_ids: tuple[int, ...]
     pad_id: int
+    pair: PairTemplate | None = None  # the text-pair template (in_graph_base.pair_template)
 
 
 _PLAIN_BPE = {"dropout": None, "unk_token": None, "continuing_subword_prefix": "", "end_of_word_suffix": "",
@@ -54,7 +55,8 @@ def byte_pair_settings(tokenizer) -> BytePairSettings | None:
     if any(symbols[byte] not in vocab for byte in range(256)) or any(
             left not in vocab or right not in vocab or left + right not in vocab for left, right in merges):
         return None
-    prefix_ids, suffix_ids = special_ids(tokenizer, vocab[symbols[ord("a")]])
+    content_id = vocab[symbols[ord("a")]]
+    prefix_ids, suffix_ids = special_ids(tokenizer, content_id)
     return BytePairSettings(
         byte_ids=tuple(vocab[symbols[byte]] for byte in range(256)),
         merges=tuple((vocab[left], vocab[right], vocab[left + right]) for left, right in merges),
@@ -64,7 +66,7 @@ def byte_pair_settings(tokenizer) -> BytePairSettings | None:
         added_tokens=tuple((token["content"], token["id"], bool(token.get("lstrip")), bool(token.get("rstrip")))
                            for token in added),
         prefix_ids=prefix_ids,
-        suffix_ids=suffix_ids,
+        suffix_ids=suffix_ids, pair=pair_template(tokenizer, content_id),
         pad_id=pad_id(tokenizer),
     )
 
@@ -86,7 +88,7 @@ class BytePairGraphTokenizer(InGraphTokenizer):
     """Added tokens → GPT-2 pre-tokenizer → bytes → BPE merges by rank, in TF ops."""
 
     def __init__(self, settings: BytePairSettings, max_length: int):
-        super().__init__(settings.prefix_ids, settings.suffix_ids, settings.pad_id, max_length)
+        super().__init__(settings.prefix_ids, settings.suffix_ids, settings.pad_id, max_length, settings.pair)
         self.settings = settings
         self.byte_ids = tf.constant(settings.byte_ids, tf.int64)
         size = settings.vocab_size
@@ -152,6 +154,10 @@ class BytePairGraphTokenizer(InGraphTokenizer):
                                    (symbols, tf.ones(tf.shape(symbols)[:1], tf.bool)))
         return symbols
 
+    def pair_pieces(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """Every word's ids: a pair is truncated by its texts' true lengths."""
+        return self.pieces(texts, all_words=True)
+
     def word_ids(self, words: tf.Tensor) -> tf.RaggedTensor:
         """``[words]`` strings → ``[words, (ids)]``; each distinct word is merged once."""
         unique, index = tf.unique(words)
@@ -167,7 +173,8 @@ class BytePairGraphTokenizer(InGraphTokenizer):
             merged, tf.boolean_mask(rows, starts), nrows=tf.size(unique, out_type=tf.int64))
         return tf.gather(per_word.merge_dims(1, 2), index)
 
-    def pieces(self, texts: tf.Tensor) -> tf.RaggedTensor:
+    def pieces(self, texts: tf.Tensor, *, all_words: bool = False) -> tf.RaggedTensor:
+        """Each text's ids; only its first ``max_length`` words (enough to fill the model) unless ``all_words``."""
         texts = valid_utf8(texts)
         segments = self.segments(tf.strings.regex_replace(texts, "\x00", NUL_STAND_IN))
         flat = segments.flat_values
@@ -175,7 +182,9 @@ class BytePairGraphTokenizer(InGraphTokenizer):
         is_token = token_ids >= 0
         if self.settings.add_prefix_space:  # tokenizers: prepend " " unless the text starts with one
             flat = tf.where(tf.strings.regex_full_match(flat, "(?s) .*"), flat, tf.strings.join([" ", flat]))
-        words = self.words(tf.where(is_token, "", flat))[:, : self.max_length]  # each word is ≥ 1 token
+        words = self.words(tf.where(is_token, "", flat))
+        if not all_words:
+            words = words[:, : self.max_length]  # each word is ≥ 1 token
         text_ids = words.with_flat_values(self.word_ids(words.flat_values)).merge_dims(1, 2)
         token_part = tf.RaggedTensor.from_row_lengths(tf.boolean_mask(token_ids, is_token), tf.cast(is_token, tf.int64))
         ids = tf.concat([token_part, text_ids], axis=1)

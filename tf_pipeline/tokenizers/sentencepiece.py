@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from tf_pipeline.tokenizers.in_graph_base import InGraphTokenizer, escape, lowercase, special_ids, strip_marks, tokenizer_spec, valid_utf8
+from tf_pipeline.tokenizers.in_graph_base import InGraphTokenizer, PairTemplate, escape, lowercase, pair_template, special_ids, strip_marks, tokenizer_spec, valid_utf8
 from tf_pipeline.tokenizers.hf import pad_id
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class SentencePieceSettings:
     prefix_ids: tuple[int, ...]
     suffix_ids: tuple[int, ...]
     pad_id: int
+    pair: PairTemplate | None = None  # the text-pair template (in_graph_base.pair_template)
 
 
 _NORMALIZATION_FORMS = {"NFKD", "NFD", "NFKC", "NFC"}
@@ -47,9 +48,10 @@ def sentencepiece_settings(tokenizer) -> SentencePieceSettings | None:
     proto = Path(model_file).read_bytes()
     processor = sentencepiece.SentencePieceProcessor(model_proto=proto)
     id_map = tuple(tokenizer.convert_tokens_to_ids(processor.id_to_piece(i)) for i in range(processor.get_piece_size()))
-    prefix_ids, suffix_ids = special_ids(tokenizer, tokenizer.unk_token_id)
+    content_id = tokenizer.unk_token_id
+    prefix_ids, suffix_ids = special_ids(tokenizer, content_id)
     return SentencePieceSettings(model_proto=proto, steps=steps, id_map=id_map, prefix_ids=prefix_ids,
-                                 suffix_ids=suffix_ids, pad_id=pad_id(tokenizer))
+                                 suffix_ids=suffix_ids, pair=pair_template(tokenizer, content_id), pad_id=pad_id(tokenizer))
 
 
 def _normalizer_steps(normalizer) -> tuple[tuple[str, ...], ...] | None:
@@ -76,7 +78,7 @@ class SentencePieceGraphTokenizer(InGraphTokenizer):
     """The tokenizer's normalizer steps, then tensorflow_text's SentencePiece on its own model."""
 
     def __init__(self, settings: SentencePieceSettings, max_length: int):
-        super().__init__(settings.prefix_ids, settings.suffix_ids, settings.pad_id, max_length)
+        super().__init__(settings.prefix_ids, settings.suffix_ids, settings.pad_id, max_length, settings.pair)
         import tensorflow_text as tf_text
 
         self.settings = settings

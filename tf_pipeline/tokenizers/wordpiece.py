@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import tensorflow as tf
 
-from tf_pipeline.tokenizers.in_graph_base import InGraphTokenizer, lowercase, placeholder, protect, special_ids, tokenizer_spec, valid_utf8
+from tf_pipeline.tokenizers.in_graph_base import InGraphTokenizer, PairTemplate, lowercase, placeholder, protect, pair_template, special_ids, tokenizer_spec, valid_utf8
 from tf_pipeline.tokenizers.hf import pad_id
 
 # HF's is_chinese_char ranges (CJK ideographs), which BertNormalizer surrounds with spaces. As in
@@ -98,6 +98,7 @@ class WordPieceSettings:
     prefix_ids: tuple[int, ...]
     suffix_ids: tuple[int, ...]
     pad_id: int
+    pair: PairTemplate | None = None  # the text-pair template (in_graph_base.pair_template)
     raw_added_tokens: tuple[str, ...] = ()  # matched in the raw text, like [SEP] typed by a user
     normalized_added_tokens: tuple[str, ...] = ()  # matched after normalisation
 
@@ -115,7 +116,8 @@ def wordpiece_settings(tokenizer) -> WordPieceSettings | None:
     vocab = sorted(model["vocab"].items(), key=lambda item: item[1])
     if [index for _, index in vocab] != list(range(len(vocab))):
         return None
-    prefix_ids, suffix_ids = special_ids(tokenizer, model["vocab"][model["unk_token"]])
+    content_id = model["vocab"][model["unk_token"]]
+    prefix_ids, suffix_ids = special_ids(tokenizer, content_id)
     lowercase = bool(normalizer.get("lowercase", True))
     strip = normalizer.get("strip_accents")
     added = [token for token in spec.get("added_tokens", []) if token["content"] in model["vocab"]]
@@ -129,7 +131,7 @@ def wordpiece_settings(tokenizer) -> WordPieceSettings | None:
         strip_accents=lowercase if strip is None else bool(strip),
         lowercase=lowercase,
         prefix_ids=prefix_ids,
-        suffix_ids=suffix_ids,
+        suffix_ids=suffix_ids, pair=pair_template(tokenizer, content_id),
         pad_id=pad_id(tokenizer),
         raw_added_tokens=tuple(token["content"] for token in added if not token.get("normalized")),
         normalized_added_tokens=tuple(token["content"] for token in added if token.get("normalized")),
@@ -157,7 +159,7 @@ class WordPieceGraphTokenizer(InGraphTokenizer):
     """BertNormalizer → BertPreTokenizer → WordPiece, in TF ops."""
 
     def __init__(self, settings: WordPieceSettings, max_length: int):
-        super().__init__(settings.prefix_ids, settings.suffix_ids, settings.pad_id, max_length)
+        super().__init__(settings.prefix_ids, settings.suffix_ids, settings.pad_id, max_length, settings.pair)
         import tensorflow_text as tf_text
 
         self.settings = settings
@@ -199,7 +201,7 @@ class LiteWordPieceGraphTokenizer(InGraphTokenizer):
     """
 
     def __init__(self, settings: WordPieceSettings, max_length: int):
-        super().__init__(settings.prefix_ids, settings.suffix_ids, settings.pad_id, max_length)
+        super().__init__(settings.prefix_ids, settings.suffix_ids, settings.pad_id, max_length, settings.pair)
         import tensorflow_text as tf_text
 
         self.normalizer = tf_text.FastBertNormalizer(lower_case_nfd_strip_accents=settings.lowercase)

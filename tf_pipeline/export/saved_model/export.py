@@ -24,7 +24,8 @@ import tensorflow as tf
 
 from tf_pipeline import errors
 from tf_pipeline.atomic import atomic_folder
-from tf_pipeline.export.layout import METADATA_FILE, TOKENIZER_DIR, WARMUP_FILE, version_numbers, write_tokenizer_files
+from tf_pipeline.export.layout import (METADATA_FILE, PAIRS_SIGNATURE, TOKENIZER_DIR, WARMUP_FILE, version_numbers,
+                                       write_tokenizer_files)
 from tf_pipeline.export.metadata import ExportMetadata, library_versions
 from tf_pipeline.export.tflite.graph import dense_as_matmul
 from tf_pipeline.runners.forward import input_signature, model_outputs, plain_outputs
@@ -70,13 +71,30 @@ class ServingModule(tf.Module):
         """Blank rows (empty or whitespace only) answer zeros (an empty label) and ``valid`` false."""
         return self.answers(self.text_tokenizer(text), has_text(text))
 
+    def predict_pairs(self, text: tf.Tensor, text_pair: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Text pairs, tokenized as ``tokenizer(text, text_pair)``; a row with either text blank is not valid."""
+        return self.answers(self.text_tokenizer.pairs(text, text_pair), has_text(text) & has_text(text_pair))
+
     def predict_ids(self, inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         return self.answers({name: tf.cast(value, tf.int32) for name, value in inputs.items()})
 
     def classify(self, inputs: tf.Tensor) -> dict[str, tf.Tensor]:
-        """TF Serving's Classification API: serialized ``tf.Example`` s with a ``text`` feature."""
-        features = tf.io.parse_example(inputs, {"text": tf.io.FixedLenFeature([], tf.string, default_value="")})
-        return self.task.classify_outputs(self.predict_text(features["text"]))
+        """TF Serving's Classification API: serialized ``tf.Example`` s with a ``text`` feature (and, with a
+        pair template, an optional ``text_pair`` one: rows that have it are read as pairs)."""
+        features = tf.io.parse_example(inputs, {name: tf.io.FixedLenFeature([], tf.string, default_value="")
+                                                for name in ("text", "text_pair")})
+        text = features["text"]
+        if not self.reads_pairs:
+            return self.task.classify_outputs(self.predict_text(text))
+        paired = has_text(features["text_pair"])
+        ids = _rows_from(paired, self.text_tokenizer.pairs(text, features["text_pair"]), self.text_tokenizer(text),
+                         self.text_tokenizer.pad_id)
+        return self.task.classify_outputs(self.answers(ids, has_text(text)))
+
+    @property
+    def reads_pairs(self) -> bool:
+        """Text pairs in the graph: a task that reads them and a tokenizer with a pair template."""
+        return self.task.reads_pairs and self.text_tokenizer is not None and self.text_tokenizer.pair is not None
 
     def signatures(self) -> dict:
         signatures = {"predict_ids": tf.function(self.predict_ids).get_concrete_function(
@@ -86,10 +104,24 @@ class ServingModule(tf.Module):
             return signatures
         signatures["serving_default"] = tf.function(self.predict_text).get_concrete_function(
             tf.TensorSpec([None], tf.string, name="text"))
+        if self.reads_pairs:
+            signatures[PAIRS_SIGNATURE] = tf.function(self.predict_pairs).get_concrete_function(
+                tf.TensorSpec([None], tf.string, name="text"), tf.TensorSpec([None], tf.string, name="text_pair"))
         if self.task.classify_signature:
             signatures["classify"] = tf.function(self.classify).get_concrete_function(
                 tf.TensorSpec([None], tf.string, name="inputs"))
         return signatures
+
+
+def _rows_from(chosen: tf.Tensor, first: dict[str, tf.Tensor], second: dict[str, tf.Tensor], pad_id: int) -> dict:
+    """Per row, ``first``'s ids where ``chosen``, else ``second``'s, both padded to the wider of them."""
+    width = tf.maximum(tf.shape(first["input_ids"])[1], tf.shape(second["input_ids"])[1])
+    rows = {}
+    for name in first:
+        fill = pad_id if name == "input_ids" else 0
+        a, b = (tf.pad(x[name], [[0, 0], [0, width - tf.shape(x[name])[1]]], constant_values=fill) for x in (first, second))
+        rows[name] = tf.where(chosen[:, tf.newaxis], a, b)
+    return rows
 
 
 def next_version(base_dir: Path) -> int:

@@ -21,9 +21,9 @@ import numpy as np
 import tensorflow as tf
 
 from tf_pipeline import errors
-from tf_pipeline.export.layout import latest_version_dir, load_export_tokenizer, read_metadata
+from tf_pipeline.export.layout import PAIRS_SIGNATURE, latest_version_dir, load_export_tokenizer, read_metadata
 from tf_pipeline.runners.base import Outputs, Runner
-from tf_pipeline.tasks.inputs import ModelInput, has_pairs, validate_inputs
+from tf_pipeline.tasks.inputs import ModelInput, TextPair, has_pairs, validate_inputs
 from tf_pipeline.tokenizers.hf import encode
 
 
@@ -57,18 +57,26 @@ class SavedModelPipeline(Runner):
         return load_export_tokenizer(self.export_dir)
 
     def preprocess(self, texts: str | list[ModelInput], *, max_length: int | None = None) -> dict[str, tf.Tensor]:
-        """The texts themselves (strings-in, the export's length) or token ids from the carried tokenizer
-        (text pairs, which ``serving_default`` does not take yet, always as ids)."""
+        """The texts themselves (strings-in, the export's length; a batch of pairs as ``serving_pairs``
+        takes them) or token ids from the carried tokenizer (a batch mixing texts and pairs, or a
+        shorter ``max_length``)."""
         batch = validate_inputs(texts, pairs=self.task.reads_pairs)
         limit = self.token_limit(max_length)
-        if self.metadata.text_in and limit == self.max_length and not has_pairs(batch):
-            return {"text": tf.constant(batch)}
+        if self.metadata.text_in and limit == self.max_length:
+            if not has_pairs(batch):
+                return {"text": tf.constant(batch)}
+            if PAIRS_SIGNATURE in self.loaded.signatures and all(isinstance(item, TextPair) for item in batch):
+                return {"text": tf.constant([item.text for item in batch]),
+                        "text_pair": tf.constant([item.text_pair for item in batch])}
         encoded = encode(self.tokenizer, batch, limit, "np")
         return {name: tf.constant(encoded[name].astype(np.int32)) for name in self.input_names}
 
     def forward(self, inputs: dict[str, Any]) -> Outputs:
         """The task's outputs from ``serving_default`` (texts) or ``predict_ids`` (ids), as NumPy arrays."""
-        if "text" in inputs:
+        if "text_pair" in inputs:
+            answers = self.loaded.signatures[PAIRS_SIGNATURE](text=tf.convert_to_tensor(inputs["text"], tf.string),
+                                                              text_pair=tf.convert_to_tensor(inputs["text_pair"], tf.string))
+        elif "text" in inputs:
             answers = self.loaded.signatures["serving_default"](text=tf.convert_to_tensor(inputs["text"], tf.string))
         else:
             missing = [name for name in self.input_names if name not in inputs]

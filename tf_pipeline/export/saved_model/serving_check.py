@@ -39,8 +39,12 @@ def audit_ops(export_dir: str) -> dict:
     return {"core": core, "other": sorted(ops - set(core))}
 
 
-def run_signatures(export_dir: str, texts: list[str], ids: dict) -> dict:
-    """Run each signature by its signature def, TF1 style, like TF Serving's session bundle."""
+def run_signatures(export_dir: str, texts: list[str], ids: dict, pairs: list[str] | None = None,
+                   only: str | None = None) -> dict:
+    """Run each signature (or ``only`` that one) by its signature def, TF1 style, like TF Serving's session bundle.
+
+    ``pairs``: the second texts (one per text) for a signature that takes ``text`` and ``text_pair``.
+    """
     import tensorflow as tf
     import tensorflow_text  # noqa: F401  (TF Serving links these ops)
 
@@ -48,9 +52,9 @@ def run_signatures(export_dir: str, texts: list[str], ids: dict) -> dict:
     with tf.compat.v1.Session(graph=tf.Graph()) as session:
         meta_graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], export_dir)
         for name, signature in meta_graph.signature_def.items():
-            if name.startswith("__"):
+            if name.startswith("__") or (only is not None and name != only):
                 continue
-            feeds = _feeds(signature, texts, ids)
+            feeds = _feeds(signature, texts, ids, pairs)
             fetches = {key: info.name for key, info in signature.outputs.items()}
             values = session.run(fetches, {signature.inputs[key].name: value for key, value in feeds.items()})
             results[name] = {
@@ -60,12 +64,14 @@ def run_signatures(export_dir: str, texts: list[str], ids: dict) -> dict:
     return results
 
 
-def _feeds(signature, texts: list[str], ids: dict) -> dict:
+def _feeds(signature, texts: list[str], ids: dict, pairs: list[str] | None) -> dict:
     import tensorflow as tf
 
     inputs = set(signature.inputs)
     if inputs == {"text"}:
         return {"text": [text.encode("utf-8") for text in texts]}
+    if inputs == {"text", "text_pair"}:
+        return {"text": [text.encode("utf-8") for text in texts], "text_pair": [text.encode("utf-8") for text in pairs]}
     if inputs == {"inputs"}:
         return {"inputs": [
             tf.train.Example(features=tf.train.Features(feature={
@@ -86,7 +92,9 @@ def main(export_dir: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     request = json.load(sys.stdin)
     report = {"ops": audit_ops(export_dir)}
-    report["signatures"] = run_signatures(export_dir, request["texts"], request["ids"])
+    report["signatures"] = run_signatures(export_dir, request["texts"], request["ids"], request.get("pairs"))
+    if request.get("pair_ids"):  # the export's own answer to the pairs, as ids: the reference without a checkpoint
+        report["pair_reference"] = run_signatures(export_dir, [], request["pair_ids"], only="predict_ids")["predict_ids"]["outputs"]
     report["transformers_imported"] = "transformers" in sys.modules
     json.dump(report, sys.stdout)
 

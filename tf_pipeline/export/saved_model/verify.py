@@ -30,7 +30,8 @@ from typing import Sequence
 import numpy as np
 
 from tf_pipeline import errors
-from tf_pipeline.export.layout import latest_version_dir, load_export_tokenizer, read_metadata
+from tf_pipeline.export.layout import PAIRS_SIGNATURE, latest_version_dir, load_export_tokenizer, read_metadata
+from tf_pipeline.tasks.inputs import TextPair
 from tf_pipeline.tokenizers.hf import encode
 
 TOLERANCE = 1e-5
@@ -103,11 +104,13 @@ def tf_serving_range(version: str) -> tuple:
     )
 
 
-def serving_check(export_dir: Path, texts: Sequence[str], ids: dict) -> dict:
+def serving_check(export_dir: Path, texts: Sequence[str], ids: dict, pairs: Sequence[str] = (),
+                  pair_ids: dict | None = None) -> dict:
     """Run tf_pipeline.export.saved_model.serving_check in a fresh interpreter and return its JSON report."""
+    request = {"texts": list(texts), "ids": ids, "pairs": list(pairs), "pair_ids": pair_ids}
     done = subprocess.run(
         [sys.executable, "-m", "tf_pipeline.export.saved_model.serving_check", str(export_dir)],
-        input=json.dumps({"texts": list(texts), "ids": ids}), capture_output=True, text=True,
+        input=json.dumps(request), capture_output=True, text=True,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=900,
     )
     if done.returncode != 0:
@@ -130,14 +133,15 @@ def verify_export(export_dir: str | os.PathLike, *, model: str | None = None, tf
     report = VerifyReport(str(export_dir))
     reference = _reference_pipeline(model, metadata)
     tokenizer = reference.tokenizer if reference else load_export_tokenizer(export_dir)
-    ids = {name: values.tolist() for name, values in encode(tokenizer, texts, metadata.max_length, "np").items()
-           if name in metadata.input_names}
+    ids = _ids(tokenizer, texts, metadata)
+    task = metadata.make_task()
+    pairs = [TextPair(text, texts[(index + 1) % len(texts)]) for index, text in enumerate(texts)] if task.reads_pairs else []
 
-    result = serving_check(export_dir, texts, ids)
+    result = serving_check(export_dir, texts, ids, [pair.text_pair for pair in pairs],
+                           _ids(tokenizer, pairs, metadata) if pairs else None)
     report.add("fresh process without transformers", not result["transformers_imported"])
     _audit(report, result["ops"], wanted)
     signatures = result["signatures"]
-    task = metadata.make_task()
     if reference is not None:
         report.add("task settings equal the reference's", reference.task == task,
                    "" if reference.task == task else f"export {task.settings()}, reference {reference.task.settings()}")
@@ -156,9 +160,20 @@ def verify_export(export_dir: str | os.PathLike, *, model: str | None = None, tf
     for name, signature in sorted(signatures.items()):
         if "classes" in signature["outputs"]:
             report.add(f"{name}: method {signature['method_name']}", signature["method_name"].endswith("/classify"))
+        if name == PAIRS_SIGNATURE:
+            pair_expected = (_graph_answers(task, reference.run(pairs)) if reference is not None
+                             else {key: np.array(value) for key, value in result["pair_reference"].items()})
+            _compare(report, name, signature["outputs"], pair_expected, len(pairs))
+            continue
         _compare(report, name, signature["outputs"], expected, len(texts))
     report.add(*_saved_model_cli(export_dir))
     return report
+
+
+def _ids(tokenizer, texts: Sequence, metadata) -> dict[str, list]:
+    """The token ids of ``texts`` (texts or pairs) that the export's ``predict_ids`` takes, as lists."""
+    return {name: values.tolist() for name, values in encode(tokenizer, texts, metadata.max_length, "np").items()
+            if name in metadata.input_names}
 
 
 def _graph_answers(task, outputs: dict) -> dict[str, np.ndarray]:

@@ -60,13 +60,13 @@ def pair_template(tokenizer, content_id: int) -> PairTemplate | None:
 def longest_first(first: tf.Tensor, second: tf.Tensor, budget: int) -> tuple[tf.Tensor, tf.Tensor]:
     """How many tokens each text of a pair keeps so both fit ``budget``, as HF's fast tokenizers
     truncate ``longest_first``: the longer text is cut down to the shorter one's length first, then
-    both share the budget, the first (or the longer) text getting the odd token.
+    both share the budget, the longer text (the second, when they are equally long) getting the odd token.
 
     Example:
         >>> [t.numpy().tolist() for t in longest_first(tf.constant([3, 20, 9, 9]), tf.constant([4, 5, 9, 12]), 10)]
         [[3, 5, 5, 5], [4, 5, 5, 5]]
     """
-    shorter, longer = tf.minimum(first, second), tf.maximum(first, second)
+    shorter = tf.minimum(first, second)
     kept_longer = tf.where(shorter > budget, shorter, tf.maximum(shorter, budget - shorter))
     split = shorter + kept_longer > budget
     kept_shorter = tf.where(split, budget // 2, shorter)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 import warnings
 from dataclasses import asdict, replace
@@ -23,6 +22,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from tf_pipeline.benchmark.processes import cpu_model  # noqa: E402
 from tf_pipeline.training.data import sentiment_set  # noqa: E402
 from tf_pipeline.training.recipe import Recipe  # noqa: E402
 
@@ -39,16 +39,6 @@ VARIANTS = {
     "top 3 layers; 3 epochs; lr 5e-5": replace(BASE, top_layers=3, learning_rate=5e-5),
 }
 REFERENCE = "frozen encoder; mean pooling; logistic head (not HF's head)"
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def mean_pooled(batches) -> tuple:

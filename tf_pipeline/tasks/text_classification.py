@@ -122,8 +122,23 @@ def check_top_k(top_k: Any) -> int | None:
     raise errors.InvalidInputError(f"top_k must be a non-negative integer or None, got {top_k!r}.")
 
 
+class SequenceLogits:
+    """The graph of a ``TFAutoModelForSequenceClassification`` head: its logits ``[batch, len(labels)]``
+    (shared by the tasks that read such a head: text and zero-shot classification)."""
+
+    labels: tuple[str, ...]
+
+    def output_specs(self) -> dict:
+        import tensorflow as tf
+
+        return {"logits": tf.TensorSpec([None, len(self.labels)], tf.float32)}
+
+    def model_outputs(self, model, inputs) -> dict:
+        return {"logits": model(**inputs, training=False).logits}
+
+
 @dataclass(frozen=True)
-class TextClassification(Task):
+class TextClassification(SequenceLogits, Task):
     """``TFAutoModelForSequenceClassification`` → logits → softmax/sigmoid → ``config.id2label``.
 
     Args:
@@ -147,15 +162,7 @@ class TextClassification(Task):
         labels = tuple(str(config.id2label[index]) for index in range(config.num_labels))
         return cls(labels=labels, function_to_apply=default_function(config))
 
-    # in the graph
-
-    def output_specs(self) -> dict:
-        import tensorflow as tf
-
-        return {"logits": tf.TensorSpec([None, len(self.labels)], tf.float32)}
-
-    def model_outputs(self, model, inputs) -> dict:
-        return {"logits": model(**inputs, training=False).logits}
+    # in the graph (output_specs, model_outputs: SequenceLogits)
 
     def graph_answers(self, outputs, valid=None) -> dict:
         """``logits``, ``probabilities``, the best ``label`` and its ``score`` (and ``valid`` given rows' validity)."""

@@ -27,7 +27,7 @@ import numpy as np
 from tf_pipeline import errors
 from tf_pipeline.tasks.base import CallOptions, Task, batch_size_option, is_batch, refuse_unknown
 from tf_pipeline.tasks.inputs import TextPair, check_text, is_stream, validate_texts
-from tf_pipeline.tasks.text_classification import numpy_scores
+from tf_pipeline.tasks.text_classification import SequenceLogits, numpy_scores
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def candidate_labels_option(labels: Any) -> list[str]:
 
 
 @dataclass(frozen=True)
-class ZeroShotClassification(Task):
+class ZeroShotClassification(SequenceLogits, Task):
     """``TFAutoModelForSequenceClassification`` of an NLI model → entailment scores of candidate labels.
 
     Args:
@@ -93,15 +93,7 @@ class ZeroShotClassification(Task):
         labels = tuple(str(config.id2label[index]) for index in range(config.num_labels))
         return cls(labels=labels, entailment_id=found)
 
-    # in the graph: the NLI model's logits per pair
-
-    def output_specs(self) -> dict:
-        import tensorflow as tf
-
-        return {"logits": tf.TensorSpec([None, len(self.labels)], tf.float32)}
-
-    def model_outputs(self, model, inputs) -> dict:
-        return {"logits": model(**inputs, training=False).logits}
+    # in the graph: the NLI model's logits per pair (output_specs, model_outputs: SequenceLogits)
 
     def graph_answers(self, outputs, valid=None) -> dict:
         self.check_exportable()

@@ -87,8 +87,10 @@ class ServingModule(tf.Module):
         if not self.reads_pairs:
             return self.task.classify_outputs(self.predict_text(text))
         paired = has_text(features["text_pair"])
-        ids = _rows_from(paired, self.text_tokenizer.pairs(text, features["text_pair"]), self.text_tokenizer(text),
-                         self.text_tokenizer.pad_id)
+        ids = tf.cond(tf.reduce_any(paired),  # single-text requests tokenize once
+                      lambda: _rows_from(paired, self.text_tokenizer.pairs(text, features["text_pair"]),
+                                         self.text_tokenizer(text), self.text_tokenizer.pad_id),
+                      lambda: self.text_tokenizer(text))
         return self.task.classify_outputs(self.answers(ids, has_text(text)))
 
     @property

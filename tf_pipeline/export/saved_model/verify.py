@@ -135,7 +135,8 @@ def verify_export(export_dir: str | os.PathLike, *, model: str | None = None, tf
     tokenizer = reference.tokenizer if reference else load_export_tokenizer(export_dir)
     ids = _ids(tokenizer, texts, metadata)
     task = metadata.make_task()
-    pairs = [TextPair(text, texts[(index + 1) % len(texts)]) for index, text in enumerate(texts)] if task.reads_pairs else []
+    pairs = ([TextPair(text, texts[(index + 1) % len(texts)]) for index, text in enumerate(texts)]
+             if PAIRS_SIGNATURE in metadata.signatures else [])
 
     result = serving_check(export_dir, texts, ids, [pair.text_pair for pair in pairs],
                            _ids(tokenizer, pairs, metadata) if pairs else None)

@@ -83,6 +83,9 @@ def test_score_refuses_a_folder_that_is_not_an_export_or_no_input_before_beam_st
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 2, done.stderr[-2000:]
         assert message in done.stderr and "Traceback" not in done.stderr
+    done = subprocess.run([CLI, "score", "--model", str(export), "--input", "x", "--output", str(tmp_path / "o"),
+                           "--candidate-labels", "a,b"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "--candidate-labels are for zero-shot classification" in done.stderr
     assert not list(tmp_path.iterdir())
 
 
@@ -117,3 +120,29 @@ def test_an_export_on_another_file_system_scores_in_a_pipeline(tiny_export):
     with beam.Pipeline() as pipeline:
         scored, _ = pipeline | beam.Create(texts) | ScoreTexts("ram://models/tiny")
         assert_that(scored | beam.Map(lambda record: record["label"]), equal_to([a["label"] for a in expected]))
+
+
+def test_text_pairs_are_scored_as_pairs_and_written_with_their_second_text(tiny_export, tmp_path):
+    import pyarrow.parquet as pq
+
+    from tf_pipeline.beam.transforms import score_files
+    from tf_pipeline.tasks.inputs import TextPair
+
+    checkpoint, export = tiny_export
+    rows = [{"id": 1, "text": "a warm surprise", "text_pair": "too long by half"},
+            {"id": 2, "text": "too long by half", "text_pair": "a warm surprise"},
+            {"id": 3, "text": "not bad at all"},
+            {"id": 4, "text": "a warm surprise", "text_pair": " "}]
+    (tmp_path / "pairs.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    summary = score_files(str(export), str(tmp_path / "pairs.jsonl"), str(tmp_path / "out" / "scored"),
+                          output_format="parquet")
+    assert (summary["texts_scored"], summary["texts_rejected"]) == (3, 1)
+    table = [row for path in (tmp_path / "out").glob("scored-*.parquet") for row in pq.read_table(path).to_pylist()]
+    got = {row["id"]: row for row in table}
+    assert list(table[0]) == ["id", "text", "text_pair", "label", "score"] and len(got) == 3
+    inputs = [TextPair(row["text"], row["text_pair"]) if "text_pair" in row else row["text"] for row in rows[:3]]
+    for row, answer in zip(rows, load_pipeline(checkpoint)(inputs)):
+        assert (got[str(row["id"])]["text_pair"], got[str(row["id"])]["label"]) == (row.get("text_pair"), answer["label"])
+        assert got[str(row["id"])]["score"] == pytest.approx(answer["score"], abs=1e-5)
+    [error] = [json.loads(line) for path in (tmp_path / "out").glob("scored-errors-*") for line in path.read_text().splitlines()]
+    assert error["line"] == 4 and "(text_pair) is empty" in error["reason"]

@@ -1,9 +1,11 @@
 """Zero-shot classification against HF's own TF ``ZeroShotClassificationPipeline`` on the same NLI weights."""
 
+import functools
+
 import pytest
 from transformers import ZeroShotClassificationPipeline as HFZeroShot
 
-from tf_pipeline import InvalidInputError, UnsupportedModelError, pipeline
+from tf_pipeline import InvalidInputError, pipeline
 from tiny_models import make_checkpoint
 
 NLI_LABELS = {0: "CONTRADICTION", 1: "NEUTRAL", 2: "ENTAILMENT"}
@@ -102,16 +104,83 @@ def test_without_an_entailment_label_the_last_logit_is_used_as_hf_does(tmp_path,
                     theirs(SEQUENCES, candidate_labels=LABELS, multi_label=multi_label))
 
 
-def test_exports_are_refused_with_what_to_do(pipes, tmp_path):
-    from tf_pipeline import convert_to_tflite, export_saved_model
+@pytest.fixture(scope="module")
+def export(pipes, tmp_path_factory):
+    from tf_pipeline import export_saved_model
 
     ours, _ = pipes
-    with pytest.raises(UnsupportedModelError, match="runs in Python only so far"):
-        export_saved_model(ours, tmp_path / "export")
-    with pytest.raises(UnsupportedModelError, match="runs in Python only so far"):
-        convert_to_tflite(ours, tmp_path / "zero-shot.tflite")
-    assert not (tmp_path / "export").exists() or not any((tmp_path / "export").iterdir())
+    return export_saved_model(ours, tmp_path_factory.mktemp("zero-shot") / "nli")
 
+
+@functools.lru_cache(maxsize=2)
+def load_export(folder: str):
+    import tensorflow as tf
+
+    return tf.saved_model.load(folder)
+
+
+def served(export, signature="serving_default", **inputs):
+    """The export's answers to one request, as a REST client reads them (one dict per sequence)."""
+    import tensorflow as tf
+
+    loaded = load_export(str(export))
+    outputs = {name: value.numpy() for name, value in loaded.signatures[signature](
+        **{name: tf.constant(value) for name, value in inputs.items()}).items()}
+    return [{"sequence": sequence.decode(), "labels": [label.decode() for label in labels], "scores": scores.tolist()}
+            for sequence, labels, scores in zip(outputs["sequence"], outputs["labels"], outputs["scores"])], outputs
+
+
+SERVED_CALLS = [  # (signature inputs beyond the sequences, HF's keyword arguments)
+    ({"candidate_labels": LABELS}, {"candidate_labels": LABELS}),
+    ({"candidate_labels": ["film"]}, {"candidate_labels": ["film"]}),
+    ({"candidate_labels": LABELS, "hypothesis_template": "It is {{really}} about {}.", "multi_label": False},
+     {"candidate_labels": LABELS, "hypothesis_template": "It is {{really}} about {}."}),
+    ({"candidate_labels": LABELS, "hypothesis_template": "This example is {}.", "multi_label": True},
+     {"candidate_labels": LABELS, "multi_label": True}),
+]
+
+
+@pytest.mark.parametrize("inputs, kwargs", SERVED_CALLS, ids=["labels", "one label", "template", "multi_label"])
+def test_the_export_answers_like_hf_with_the_post_processing_in_the_graph(pipes, export, inputs, kwargs):
+    _, theirs = pipes
+    signature = "serving_options" if "multi_label" in inputs else "serving_default"
+    answers, _ = served(export, signature, sequences=SEQUENCES, **inputs)
+    assert_same(answers, theirs(SEQUENCES, **kwargs), atol=1e-4)
+
+
+def test_the_export_marks_blank_sequences_and_refuses_bad_labels(export):
+    import tensorflow as tf
+
+    answers, outputs = served(export, sequences=[SEQUENCES[0], "  "], candidate_labels=LABELS)
+    assert outputs["valid"].tolist() == [True, False]
+    assert answers[1]["labels"] == [""] * len(LABELS) and answers[1]["scores"] == [0.0] * len(LABELS)
+    for labels, message in (([], "at least one label"), (["film", " "], "must not be empty")):
+        with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+            served(export, sequences=SEQUENCES, candidate_labels=tf.constant(labels, tf.string))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="hypothesis_template"):
+        served(export, "serving_options", sequences=SEQUENCES, candidate_labels=LABELS,
+               hypothesis_template="No slot here.", multi_label=False)
+
+
+def test_verify_runs_every_signature_in_a_fresh_process(export):
+    from tf_pipeline import verify_export
+
+    report = verify_export(export)
+    assert report.ok, str(report)
+    checked = " ".join(name for name, _, _ in report.checks)
+    assert "serving_default: labels equal" in checked and "serving_options: scores" in checked
+    assert "serving_pairs: logits" in checked
+
+
+def test_the_export_and_tflite_answer_in_python_like_hf(pipes, export, tmp_path):
+    from tf_pipeline import convert_to_tflite
+
+    ours, theirs = pipes
+    expected = theirs(SEQUENCES, candidate_labels=LABELS, multi_label=True)
+    assert_same(pipeline(model=str(export))(SEQUENCES, candidate_labels=LABELS, multi_label=True), expected, atol=1e-4)
+    lite = pipeline(model=str(convert_to_tflite(ours, tmp_path / "nli.tflite")))
+    assert lite.task == ours.task
+    assert_same(lite(SEQUENCES, candidate_labels=LABELS, multi_label=True), expected, atol=1e-4)
 
 
 def test_cli_predicts_zero_shot(pipes):
@@ -130,3 +199,31 @@ def test_cli_predicts_zero_shot(pipes):
     wrong = run("predict", "--model", ours.source, "--task", "zero-shot-classification", "a", "--top-k", "2",
                 "--candidate-labels", "x")
     assert wrong.returncode != 0 and "--top-k are for text classification" in wrong.stderr
+
+
+def test_score_on_beam_writes_labels_and_scores_per_sequence(pipes, export, tmp_path):
+    import json
+
+    from test_cli import run
+    from tf_pipeline.beam.transforms import score_files
+
+    ours, _ = pipes
+    rows = [{"id": index, "text": text} for index, text in enumerate(SEQUENCES)] + [{"text": "a", "text_pair": "b"}]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    done = run("score", "--model", str(export), "--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out"),
+               "--candidate-labels", "film, food", "--multi-label", "--workers", "1")
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout)
+    assert (summary["texts_scored"], summary["texts_rejected"]) == (3, 1)
+    options = {"candidate_labels": "film, food", "multi_label": True}
+    scored = {record["id"]: record for path in tmp_path.glob("out-0*") for record in map(json.loads, path.read_text().splitlines())}
+    for row, answer in zip(rows, ours(SEQUENCES, **options)):
+        assert scored[row["id"]]["labels"] == answer["labels"]
+        assert scored[row["id"]]["scores"] == pytest.approx(answer["scores"], abs=1e-5)
+    assert "single texts" in "".join(path.read_text() for path in tmp_path.glob("out-errors-*"))
+    for bad, message in (({}, "needs candidate_labels"), ({"candidate_labels": "x", "top_k": 1}, "takes no argument top_k")):
+        with pytest.raises(InvalidInputError, match=message):
+            score_files(str(export), str(tmp_path / "in.jsonl"), str(tmp_path / "never"), options=bad)
+    with pytest.raises(InvalidInputError, match="lists"):
+        score_files(str(export), str(tmp_path / "in.jsonl"), str(tmp_path / "never"), output_format="csv", options=options)
+    assert not list(tmp_path.glob("never*"))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from apache_beam.ml.inference.base import ModelHandler, PredictionResult
 
 from tf_pipeline.quiet import import_tensorflow
+from tf_pipeline.tasks.inputs import ModelInput
 
 if TYPE_CHECKING:
     from tf_pipeline.export.saved_model.runtime import SavedModelPipeline
@@ -28,14 +29,15 @@ MIN_BATCH_SIZE = 8  # Beam's BatchElements grows batches between these, timing e
 MAX_BATCH_SIZE = 64
 
 
-class ExportModelHandler(ModelHandler[str, PredictionResult, "SavedModelPipeline"]):
+class ExportModelHandler(ModelHandler[ModelInput, PredictionResult, "SavedModelPipeline"]):
     """Strings → the task's records (``{"label", "score", "probabilities"}``, ``{"embedding"}``, ...)
     with a SavedModel export (version or base folder)."""
 
     def __init__(self, export_dir: str | os.PathLike, *, min_batch_size: int = MIN_BATCH_SIZE,
-                 max_batch_size: int = MAX_BATCH_SIZE, **kwargs):
+                 max_batch_size: int = MAX_BATCH_SIZE, options: dict | None = None, **kwargs):
         super().__init__(min_batch_size=min(min_batch_size, max_batch_size), max_batch_size=max_batch_size, **kwargs)
         self.export_dir = str(export_dir)
+        self.options = dict(options or {})  # the task's scoring arguments (Task.score_options)
 
     def load_model(self) -> SavedModelPipeline:
         """The export, loaded once per worker. TensorFlow is imported here, not when Beam unpickles the
@@ -45,11 +47,11 @@ class ExportModelHandler(ModelHandler[str, PredictionResult, "SavedModelPipeline
 
         return SavedModelPipeline(self.export_dir)
 
-    def run_inference(self, batch: Sequence[str], model: SavedModelPipeline,
+    def run_inference(self, batch: Sequence[ModelInput], model: SavedModelPipeline,
                       inference_args: dict[str, Any] | None = None) -> Iterable[PredictionResult]:
-        """Texts must be non-blank strings (:func:`~tf_pipeline.tasks.inputs.check_text`); ``ScoreTexts``
-        sends the others to its error output before they get here."""
-        for text, record in zip(batch, model.task.records(model.run(list(batch)))):
+        """Texts (or text pairs) must be non-blank strings (:func:`~tf_pipeline.tasks.inputs.check_text`);
+        ``ScoreTexts`` sends the others to its error output before they get here."""
+        for text, record in zip(batch, model.task.score(model, list(batch), self.options)):
             yield PredictionResult(text, record)
 
     def get_metrics_namespace(self) -> str:

@@ -2,6 +2,7 @@
 
 Bad records never stop a job: a line that is not UTF-8, not JSON, has no ``"text"`` or a text that
 is blank or not a string goes to the error output with its file, line and reason; the rest is scored.
+A JSONL record with ``"text_pair"`` is scored as a text pair by tasks that read pairs (text classification).
 
 Example (inside your own pipeline):
     >>> with beam.Pipeline() as pipeline:                                             # doctest: +SKIP
@@ -31,14 +32,14 @@ from tf_pipeline.beam import FORMATS
 from tf_pipeline.beam.handler import MAX_BATCH_SIZE, MIN_BATCH_SIZE, ExportModelHandler
 from tf_pipeline.runners.text_files import parse_line
 from tf_pipeline.tasks.base import Task
-from tf_pipeline.tasks.inputs import check_text
+from tf_pipeline.tasks.inputs import TextPair, check_text
 
 logger = logging.getLogger(__name__)
 
 ERRORS = "errors"
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 COMPRESSION_SUFFIXES = (".gz", ".bz2", ".deflate", ".zst", ".lzma")  # Beam's readers decompress these
-INPUT_COLUMNS = ("id", "text")  # written before the task's record fields
+INPUT_COLUMNS = ("id",)  # written before the task's input fields and record fields
 NAMESPACE = "tf_pipeline"
 
 
@@ -61,7 +62,8 @@ class ParseFile(beam.DoFn):
                     self.rejected.inc()
                     yield beam.pvalue.TaggedOutput(ERRORS, {"file": path, "line": number, "reason": str(error)})
                     continue
-                yield {"file": path, "line": number, "text": text, **({"id": row["id"]} if "id" in row else {})}
+                texts = text._asdict() if isinstance(text, TextPair) else {"text": text}
+                yield {"file": path, "line": number, **texts, **({"id": row["id"]} if "id" in row else {})}
 
 
 def is_jsonl(path: str) -> bool:
@@ -111,9 +113,11 @@ class ReadTexts(beam.PTransform):
 
 
 class ValidateRecord(beam.DoFn):
-    """A string or a record with ``"text"`` → a record; blank or non-string texts → the error output."""
+    """A string or a record with ``"text"`` (and ``"text_pair"`` where ``pairs``) → a record; blank or
+    non-string texts, or a pair for a task that reads none → the error output."""
 
-    def __init__(self):
+    def __init__(self, pairs: bool = True):
+        self.pairs = pairs
         self.rejected = Metrics.counter(NAMESPACE, "texts_rejected")
 
     def process(self, element) -> Iterator:
@@ -121,6 +125,10 @@ class ValidateRecord(beam.DoFn):
         where = f"line {record['line']} of {record['file']}" if "line" in record else "text"
         try:
             check_text(where, record.get("text"))
+            if "text_pair" in record:
+                if not self.pairs:
+                    raise errors.InvalidInputError(f"{where} has a text_pair; this task reads single texts.")
+                check_text(f"{where} (text_pair)", record["text_pair"])
         except errors.InvalidInputError as error:
             self.rejected.inc()
             yield beam.pvalue.TaggedOutput(ERRORS, {**_json_safe(record), "reason": str(error)})
@@ -130,22 +138,26 @@ class ValidateRecord(beam.DoFn):
 
 class ScoreTexts(beam.PTransform):
     """Texts or records → (records with the task's answer merged in, error records): ``label``,
-    ``score`` and ``probabilities`` for text classification, ``embedding`` for sentence embeddings.
+    ``score`` and ``probabilities`` for text classification (of texts or pairs), ``embedding`` for
+    sentence embeddings, ``labels`` and ``scores`` for zero-shot classification.
 
     Validates each element, spreads the work over the workers, runs :class:`ExportModelHandler`
     through RunInference (the export loaded once per worker), and merges each answer into its record.
+    ``options``: the task's scoring arguments (zero-shot: ``candidate_labels``, ...; :meth:`Task.score_options`).
     """
 
-    def __init__(self, export_dir: str, *, min_batch_size: int = MIN_BATCH_SIZE, max_batch_size: int = MAX_BATCH_SIZE):
+    def __init__(self, export_dir: str, *, min_batch_size: int = MIN_BATCH_SIZE, max_batch_size: int = MAX_BATCH_SIZE,
+                 pairs: bool = True, options: dict | None = None):
         super().__init__()
+        self.pairs = pairs
         self.handler = KeyedModelHandler(ExportModelHandler(export_dir, min_batch_size=min_batch_size,
-                                                            max_batch_size=max_batch_size))
+                                                            max_batch_size=max_batch_size, options=options))
 
     def expand(self, texts):
-        checked = texts | "Validate" >> beam.ParDo(ValidateRecord()).with_outputs(ERRORS, main="records")
+        checked = texts | "Validate" >> beam.ParDo(ValidateRecord(self.pairs)).with_outputs(ERRORS, main="records")
         scored = (checked.records
                   | "Spread" >> beam.Reshuffle()
-                  | "Key" >> beam.Map(lambda record: (record, record["text"]))  # the record rides along as the key
+                  | "Key" >> beam.Map(lambda record: (record, model_input(record)))  # the record rides along as the key
                   | "RunInference" >> RunInference(self.handler)
                   | "Merge" >> beam.ParDo(_MergeAnswer()))
         return scored, checked[ERRORS]
@@ -161,23 +173,29 @@ class _MergeAnswer(beam.DoFn):
         yield {**record, **result.inference}
 
 
+def model_input(record: dict):
+    """What the model reads of a record: its text, or a :class:`TextPair` when it has ``"text_pair"``."""
+    return TextPair(record["text"], record["text_pair"]) if "text_pair" in record else record["text"]
+
+
 def _json_safe(record: dict) -> dict:
     return json.loads(json.dumps(record, ensure_ascii=False, default=repr))
 
 
 def columns(task: Task) -> tuple[str, ...]:
-    """The fields an output record keeps: the input's ``id`` and ``text``, then the task's :attr:`~Task.record_fields`."""
-    return (*INPUT_COLUMNS, *task.record_fields)
+    """The fields an output record keeps: the input's ``id``, ``text`` (and ``text_pair`` for tasks that read
+    pairs), then the task's :attr:`~Task.record_fields`."""
+    return (*INPUT_COLUMNS, *task.input_fields, *task.record_fields)
 
 
 def check_format(task: Task, output_format: str) -> None:
     """An error, before a pipeline starts, for a format that cannot hold this task's records."""
     if output_format not in FORMATS:
         raise errors.InvalidInputError(f"output format must be one of {', '.join(FORMATS)}, got {output_format!r}.")
-    vectors = [name for name, kind in task.record_fields.items() if kind == "vector"]
-    if output_format == "csv" and vectors:
+    lists = [name for name, kind in task.record_fields.items() if kind in ("vector", "strings")]
+    if output_format == "csv" and lists:
         raise errors.InvalidInputError(
-            f"csv holds one value per column, and {task.name} answers a vector ({', '.join(vectors)}) per text; "
+            f"csv holds one value per column, and {task.name} answers lists ({', '.join(lists)}) per text; "
             "write jsonl or parquet.")
 
 
@@ -192,11 +210,12 @@ def format_record(record: dict, output_format: str, fields: Sequence[str]) -> st
 
 
 def parquet_schema(task: Task):
-    """The Parquet schema of this task's records: ``id`` and ``text`` strings, then its fields."""
+    """The Parquet schema of this task's records: ``id`` and the input texts as strings, then its fields."""
     import pyarrow
 
-    kinds = {"string": pyarrow.string(), "float": pyarrow.float64(), "vector": pyarrow.list_(pyarrow.float32())}
-    return pyarrow.schema([("id", pyarrow.string()), ("text", pyarrow.string()),
+    kinds = {"string": pyarrow.string(), "float": pyarrow.float64(), "vector": pyarrow.list_(pyarrow.float32()),
+             "strings": pyarrow.list_(pyarrow.string())}
+    return pyarrow.schema([*((name, pyarrow.string()) for name in (*INPUT_COLUMNS, *task.input_fields)),
                            *((name, kinds[kind]) for name, kind in task.record_fields.items())])
 
 
@@ -209,26 +228,31 @@ def parquet_row(record: dict, fields: Sequence[str]) -> dict:
 
 def score_files(export_dir: str, pattern: str, output_prefix: str, *, output_format: str = "jsonl",
                 beam_args: Sequence[str] = (), min_batch_size: int = MIN_BATCH_SIZE,
-                max_batch_size: int = MAX_BATCH_SIZE) -> dict[str, Any]:
+                max_batch_size: int = MAX_BATCH_SIZE, options: dict | None = None) -> dict[str, Any]:
     """Score every text matched by ``pattern``; write ``PREFIX-*`` and ``PREFIX-errors-*``; return a summary.
 
     Args:
         export_dir: a SavedModel export (version or base folder; local or ``gs://``), any task.
-        pattern: the input files (a glob; ``.jsonl`` with ``"text"`` and optional ``"id"``, else one text per line).
+        pattern: the input files (a glob; ``.jsonl`` with ``"text"`` and optional ``"text_pair"`` and ``"id"``,
+            else one text per line).
         output_prefix: where the answers go (``PREFIX-00000-of-00001.jsonl``, ...).
         output_format: "jsonl", "csv" (tasks with one value per field) or "parquet".
         beam_args: Beam pipeline options (``--runner``, ``--direct_num_workers``, ``--project`` ...).
+        options: the task's scoring arguments (zero-shot: ``candidate_labels``, ``hypothesis_template``,
+            ``multi_label``).
 
     Returns:
         The job's state, texts scored and rejected, seconds, and the output and error file patterns.
 
     Raises:
-        InvalidInputError: a format the task's records do not fit, or a pattern that matches nothing.
+        InvalidInputError: a format the task's records do not fit, a pattern that matches nothing, or
+            scoring arguments the task does not take.
     """
     from tf_pipeline.export.layout import latest_version_dir, read_metadata
 
     task = read_metadata(latest_version_dir(export_dir)).make_task()
     check_format(task, output_format)
+    options = task.score_options(dict(options or {}))
     fields = columns(task)
     suffix = f".{output_format}"
     check_pattern(pattern)
@@ -236,7 +260,8 @@ def score_files(export_dir: str, pattern: str, output_prefix: str, *, output_for
     pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
     records, unreadable = pipeline | "Read" >> ReadTexts(pattern)
     scored, rejected = records | "Score" >> ScoreTexts(export_dir, min_batch_size=min_batch_size,
-                                                       max_batch_size=max_batch_size)
+                                                       max_batch_size=max_batch_size, options=options,
+                                                       pairs="text_pair" in task.input_fields)
     if output_format == "parquet":
         _ = (scored | "Rows" >> beam.Map(parquet_row, fields)
              | "Write" >> beam.io.WriteToParquet(output_prefix, parquet_schema(task), file_name_suffix=suffix))

@@ -56,6 +56,35 @@ def add_model_arguments(parser: argparse.ArgumentParser, *, exports: bool = Fals
         )
 
 
+ZERO_SHOT_FLAGS = {"--candidate-labels": "candidate_labels", "--hypothesis-template": "hypothesis_template",
+                   "--multi-label": "multi_label"}
+
+
+def add_zero_shot_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--candidate-labels``, ``--hypothesis-template``, ``--multi-label``: zero-shot classification's arguments."""
+    group = parser.add_argument_group("zero-shot classification (--task zero-shot-classification, an NLI model)")
+    group.add_argument("--candidate-labels", metavar="LABELS",
+                       help="the labels to choose from, comma-separated (e.g. 'sport,politics,art')")
+    group.add_argument("--hypothesis-template", metavar="TEMPLATE",
+                       help="the hypothesis each label is put into, with {} for it (default: 'This example is {}.')")
+    group.add_argument("--multi-label", action="store_true",
+                       help="score each label on its own (entailment vs contradiction) instead of across labels")
+
+
+def zero_shot_flags(args: argparse.Namespace) -> dict[str, object]:
+    """The zero-shot flags given (flag → value; ``--multi-label`` only when set)."""
+    values = {flag: getattr(args, name) for flag, name in ZERO_SHOT_FLAGS.items()}
+    values["--multi-label"] = values["--multi-label"] or None
+    return {flag: value for flag, value in values.items() if value is not None}
+
+
+def zero_shot_options(args: argparse.Namespace) -> dict:
+    """Zero-shot classification's call arguments from its flags; ``--candidate-labels`` is needed."""
+    if args.candidate_labels is None:
+        raise TFPipelineError("zero-shot classification needs --candidate-labels (comma-separated).")
+    return {ZERO_SHOT_FLAGS[flag]: value for flag, value in zero_shot_flags(args).items()}
+
+
 def quiet_tensorflow(verbose: bool) -> None:
     """Import TensorFlow with its C++ start-up noise hidden (:func:`tf_pipeline.quiet.import_tensorflow`) and
     its Python loggers at ERROR; the environment keeps ``TF_CPP_MIN_LOG_LEVEL=3``, so processes started

@@ -8,7 +8,8 @@ import json
 import sys
 from typing import Iterator
 
-from tf_pipeline.cli.options import add_model_arguments, output, positive_int
+from tf_pipeline.cli.options import (add_model_arguments, add_zero_shot_arguments, output, positive_int, zero_shot_flags,
+                                     zero_shot_options)
 from tf_pipeline.errors import TFPipelineError
 
 NAME = "predict"
@@ -55,13 +56,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     classification.add_argument("--function", choices=FUNCTIONS,
                                 help="applied to the logits (default: the model's: softmax, sigmoid for multi-label "
                                      "or one-label models, none for regression)")
-    zero_shot = parser.add_argument_group("zero-shot classification (--task zero-shot-classification, an NLI model)")
-    zero_shot.add_argument("--candidate-labels", metavar="LABELS",
-                           help="the labels to choose from, comma-separated (e.g. 'sport,politics,art')")
-    zero_shot.add_argument("--hypothesis-template", metavar="TEMPLATE",
-                           help="the hypothesis each label is put into, with {} for it (default: 'This example is {}.')")
-    zero_shot.add_argument("--multi-label", action="store_true",
-                           help="score each label on its own (entailment vs contradiction) instead of across labels")
+    add_zero_shot_arguments(parser)
     parser.add_argument("--xla", action="store_true",
                         help="compile with XLA (fixed length buckets; docs/benchmark.md compares its speed)")
     add_model_arguments(parser, exports=True, task=True)
@@ -94,20 +89,13 @@ def call_options(args: argparse.Namespace, task: str) -> dict:
     """The call's keyword arguments; options of another task refused."""
     options = {"batch_size": args.batch_size}
     by_task = {"text-classification": {"--top-k": args.top_k, "--function": args.function},
-               "zero-shot-classification": {"--candidate-labels": args.candidate_labels,
-                                            "--hypothesis-template": args.hypothesis_template,
-                                            "--multi-label": args.multi_label or None}}
+               "zero-shot-classification": zero_shot_flags(args)}
     for owner, given in by_task.items():
         named = [flag for flag, value in given.items() if value is not None]
         if owner != task and named:
             raise TFPipelineError(f"{', '.join(named)} are for {owner.replace('-', ' ')}; this model answers {task}.")
     if task == "zero-shot-classification":
-        if args.candidate_labels is None:
-            raise TFPipelineError("zero-shot classification needs --candidate-labels (comma-separated).")
-        options.update(candidate_labels=args.candidate_labels, multi_label=args.multi_label)
-        if args.hypothesis_template is not None:
-            options["hypothesis_template"] = args.hypothesis_template
-        return options
+        return {**options, **zero_shot_options(args)}
     if task != "text-classification":
         return options
     if args.top_k is not None:

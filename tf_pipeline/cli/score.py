@@ -9,11 +9,12 @@ import logging
 import os
 
 from tf_pipeline.beam import FORMATS
-from tf_pipeline.cli.options import positive_int
+from tf_pipeline.cli.options import add_zero_shot_arguments, positive_int, zero_shot_flags, zero_shot_options
 from tf_pipeline.errors import TFPipelineError
 
 NAME = "score"
-OWN_FLAGS = ["--model", "--input", "--output", "--format", "--runner", "--workers", "--max-batch-size"]
+OWN_FLAGS = ["--model", "--input", "--output", "--format", "--runner", "--workers", "--max-batch-size",
+             "--candidate-labels", "--hypothesis-template", "--multi-label"]
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -22,9 +23,10 @@ def add_parser(commands) -> argparse.ArgumentParser:
         help="score files of any size on Apache Beam (DirectRunner here; Dataflow, Flink, Spark) with an export",
         description=(
             "Read every file matching --input (text: one text a line; .jsonl/.ndjson: a \"text\" field, and \"id\" "
-            "kept if present; local, gs:// or s3:// where Beam's extras are installed), answer each text with the "
-            "SavedModel export --model (loaded once per worker, RunInference), and write sharded PREFIX-*.jsonl "
-            "(or .csv, or .parquet): text, id and the task's answer (label and score; or the embedding vector). "
+            "kept if present, and \"text_pair\" for text pairs; local, gs:// or s3:// where Beam's extras are "
+            "installed), answer each text with the SavedModel export --model (loaded once per worker, RunInference), "
+            "and write sharded PREFIX-*.jsonl (or .csv, or .parquet): id, text (and text_pair) and the task's answer "
+            "(label and score; the embedding vector; zero-shot: labels and scores, with --candidate-labels). "
             "Bad lines (blank, not UTF-8, not JSON, no text) go to PREFIX-errors-*.jsonl with file, line and "
             "reason; the job goes on. Other options must be Beam pipeline options, passed through (e.g. "
             "--project, --region, --temp_location for Dataflow; --flink_master); anything else is refused. "
@@ -43,13 +45,18 @@ def add_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=positive_int, help="DirectRunner worker processes (default: the number of cores)")
     parser.add_argument("--max-batch-size", type=positive_int, default=64,
                         help="largest batch per model call; Beam grows batches from 8 up to it (default: 64)")
+    add_zero_shot_arguments(parser)
     return parser
 
 
 def run(args: argparse.Namespace) -> None:
     from tf_pipeline.export.layout import latest_version_dir, read_metadata
 
-    read_metadata(latest_version_dir(args.model))  # not an export: a clear error before Beam starts
+    task = read_metadata(latest_version_dir(args.model)).task  # not an export: a clear error before Beam starts
+    options = zero_shot_options(args) if task == "zero-shot-classification" else {}
+    if task != "zero-shot-classification" and zero_shot_flags(args):
+        raise TFPipelineError(f"{', '.join(zero_shot_flags(args))} are for zero-shot classification; "
+                              f"{args.model} answers {task}.")
     try:
         from tf_pipeline.beam.transforms import score_files
     except ImportError as error:
@@ -65,7 +72,7 @@ def run(args: argparse.Namespace) -> None:
         beam_args.append("--default_sdk_harness_log_level=ERROR")
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # the workers' TensorFlow, started from here
     print(json.dumps(score_files(str(args.model), args.input, args.output, output_format=args.format,
-                                 beam_args=beam_args, max_batch_size=args.max_batch_size)))
+                                 beam_args=beam_args, max_batch_size=args.max_batch_size, options=options)))
 
 
 def beam_flags() -> set[str]:

@@ -69,7 +69,8 @@ class Task(abc.ABC):
     classify_signature: ClassVar[bool] = False  # exports add TF Serving's classify signature
     reads_pairs: ClassVar[bool] = False  # takes text pairs as well as texts (tasks.inputs.TextPair)
     not_exportable: ClassVar[str | None] = None  # why exports refuse this task (None: they take it)
-    record_fields: ClassVar[dict[str, str]] = {}  # what a scored record holds: field → "string", "float" or "vector"
+    record_fields: ClassVar[dict[str, str]] = {}  # what a scored record holds: field → "string", "float", "vector" or "strings"
+    input_fields: ClassVar[tuple[str, ...]] = ("text",)  # what a call reads per input ("text_pair" too: pairs)
 
     # --- made from a checkpoint or from an export's metadata -------------------------------------
 
@@ -124,6 +125,21 @@ class Task(abc.ABC):
         """``classes`` and ``scores`` for TF Serving's Classification API (tasks with :attr:`classify_signature`)."""
         raise NotImplementedError(f"{self.name} has no classify signature.")
 
+    def request_signatures(self, predict_pairs) -> dict:
+        """Signatures of the task's own for a strings-in export, replacing ``serving_default`` on texts
+        (zero-shot: sequences and candidate labels in). ``predict_pairs``: ``(text, text_pair) →`` this
+        task's :meth:`graph_answers` in the graph, or None when the tokenizer has no in-graph pair form.
+        Default: none (the export's standard signatures)."""
+        return {}
+
+    def serving_requests(self, texts) -> dict[str, dict]:
+        """Per signature of :meth:`request_signatures`, a request of ``texts`` (warm-up and ``verify``)."""
+        return {}
+
+    def request_answers(self, pipe, request: dict) -> dict[str, np.ndarray]:
+        """What a signature of :meth:`request_signatures` answers for ``request``, computed eagerly by ``pipe``."""
+        raise NotImplementedError(f"{self.name} has no signatures of its own.")
+
     # --- eagerly --------------------------------------------------------------------------------
 
     @abc.abstractmethod
@@ -137,6 +153,17 @@ class Task(abc.ABC):
     def records(self, outputs: dict[str, np.ndarray]) -> list[dict]:
         """One JSON-able record per row (:attr:`record_fields`), what ``tf-pipeline score`` writes per text."""
         raise NotImplementedError(f"{self.name} has no records for batch scoring yet.")
+
+    def score_options(self, kwargs: dict) -> dict:
+        """The call arguments ``score`` answers every record with (zero-shot: the candidate labels),
+        checked before a job starts. Default: none taken."""
+        refuse_unknown(f"scoring with {self.name}", kwargs, ())
+        return {}
+
+    def score(self, pipe, inputs: list, options: dict) -> list[dict]:
+        """One record per input (a text, or a :class:`~tf_pipeline.tasks.inputs.TextPair`), what
+        ``tf-pipeline score`` writes: :meth:`records` of the runner's outputs (``options``: :meth:`score_options`'s)."""
+        return self.records(pipe.run(inputs))
 
     def format(self, answer: Any, **options) -> Any:
         """One input's answer as the call returns it (default: as :meth:`postprocess` made it)."""
@@ -225,5 +252,5 @@ def refuse_unknown(task: str, given: dict, known: tuple[str, ...]) -> None:
     """:class:`InvalidInputError` naming the keyword arguments ``task`` does not take."""
     unknown = sorted(set(given) - set(known))
     if unknown:
-        raise errors.InvalidInputError(
-            f"{task} takes no argument {', '.join(unknown)}; it takes {', '.join(sorted(known))}.")
+        takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+        raise errors.InvalidInputError(f"{task} takes no argument {', '.join(unknown)}; {takes}.")

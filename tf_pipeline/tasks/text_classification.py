@@ -156,6 +156,7 @@ class TextClassification(SequenceLogits, Task):
     classify_signature = True
     reads_pairs = True
     record_fields = {"label": "string", "score": "float"}
+    input_fields = ("text", "text_pair")
 
     @classmethod
     def from_checkpoint(cls, config, folder: str | Path | None = None) -> "TextClassification":

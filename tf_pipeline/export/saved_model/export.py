@@ -109,6 +109,7 @@ class ServingModule(tf.Module):
         if self.reads_pairs:
             signatures[PAIRS_SIGNATURE] = tf.function(self.predict_pairs).get_concrete_function(
                 tf.TensorSpec([None], tf.string, name="text"), tf.TensorSpec([None], tf.string, name="text_pair"))
+        signatures.update(self.task.request_signatures(self.predict_pairs if self.reads_pairs else None))
         if self.task.classify_signature:
             signatures["classify"] = tf.function(self.classify).get_concrete_function(
                 tf.TensorSpec([None], tf.string, name="inputs"))
@@ -233,7 +234,9 @@ def write_warmup_requests(path: Path, model_name: str, module: ServingModule, pi
 
     request = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(name=model_name, signature_name="serving_default"))
     if module.text_tokenizer is not None:
-        request.inputs["text"].CopyFrom(tf.make_tensor_proto(list(texts), dtype=tf.string))
+        inputs = module.task.serving_requests(texts).get("serving_default", {"text": list(texts)})
+        for name, value in inputs.items():
+            request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
     else:
         encoded = encode(pipe.tokenizer, texts, pipe.max_length, "np")
         for name in pipe.input_names:

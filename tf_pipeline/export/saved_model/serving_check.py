@@ -1,7 +1,7 @@
 """Load an export the way TF Serving does, in a process that has not imported transformers.
 
 Run by :func:`tf_pipeline.export.saved_model.verify.verify_export` as ``python -m tf_pipeline.export.saved_model.serving_check DIR``;
-reads ``{"texts": [...], "ids": {name: [[...]]}}`` on stdin and writes JSON on stdout: the op
+reads ``{"texts": [...], "ids": {name: [[...]]}, "pairs": [...], "requests": {signature: {input: value}}}`` on stdin and writes JSON on stdout: the op
 audit and every signature's outputs, from the TF1 session loader with the ``serve`` tag.
 """
 
@@ -40,10 +40,11 @@ def audit_ops(export_dir: str) -> dict:
 
 
 def run_signatures(export_dir: str, texts: list[str], ids: dict, pairs: list[str] | None = None,
-                   only: str | None = None) -> dict:
+                   only: str | None = None, requests: dict | None = None) -> dict:
     """Run each signature (or ``only`` that one) by its signature def, TF1 style, like TF Serving's session bundle.
 
-    ``pairs``: the second texts (one per text) for a signature that takes ``text`` and ``text_pair``.
+    ``pairs``: the second texts (one per text) for a signature that takes ``text`` and ``text_pair``;
+    ``requests``: the inputs of a task's own signatures, by signature name.
     """
     import tensorflow as tf
     import tensorflow_text  # noqa: F401  (TF Serving links these ops)
@@ -54,7 +55,8 @@ def run_signatures(export_dir: str, texts: list[str], ids: dict, pairs: list[str
         for name, signature in meta_graph.signature_def.items():
             if name.startswith("__") or (only is not None and name != only):
                 continue
-            feeds = _feeds(signature, texts, ids, pairs)
+            feeds = (_encoded((requests or {})[name]) if name in (requests or {})
+                     else _feeds(signature, texts, ids, pairs))
             fetches = {key: info.name for key, info in signature.outputs.items()}
             values = session.run(fetches, {signature.inputs[key].name: value for key, value in feeds.items()})
             results[name] = {
@@ -82,6 +84,16 @@ def _feeds(signature, texts: list[str], ids: dict, pairs: list[str] | None) -> d
     return {name: ids[name] for name in inputs}
 
 
+def _encoded(request: dict) -> dict:
+    """A JSON request's values as the session takes them: strings (and lists of them) as UTF-8 bytes."""
+    def encode(value):
+        if isinstance(value, str):
+            return value.encode("utf-8")
+        return [encode(item) for item in value] if isinstance(value, list) else value
+
+    return {name: encode(value) for name, value in request.items()}
+
+
 def _jsonable(value):
     if value.dtype.kind in {"S", "O"}:
         return [_jsonable(item) if hasattr(item, "dtype") and item.ndim else item.decode("utf-8") for item in value]
@@ -92,7 +104,8 @@ def main(export_dir: str) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     request = json.load(sys.stdin)
     report = {"ops": audit_ops(export_dir)}
-    report["signatures"] = run_signatures(export_dir, request["texts"], request["ids"], request.get("pairs"))
+    report["signatures"] = run_signatures(export_dir, request["texts"], request["ids"], request.get("pairs"),
+                                          requests=request.get("requests"))
     if request.get("pair_ids"):  # the export's own answer to the pairs, as ids: the reference without a checkpoint
         report["pair_reference"] = run_signatures(export_dir, [], request["pair_ids"], only="predict_ids")["predict_ids"]["outputs"]
     report["transformers_imported"] = "transformers" in sys.modules

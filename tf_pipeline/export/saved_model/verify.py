@@ -105,9 +105,9 @@ def tf_serving_range(version: str) -> tuple:
 
 
 def serving_check(export_dir: Path, texts: Sequence[str], ids: dict, pairs: Sequence[str] = (),
-                  pair_ids: dict | None = None) -> dict:
+                  pair_ids: dict | None = None, requests: dict | None = None) -> dict:
     """Run tf_pipeline.export.saved_model.serving_check in a fresh interpreter and return its JSON report."""
-    request = {"texts": list(texts), "ids": ids, "pairs": list(pairs), "pair_ids": pair_ids}
+    request = {"texts": list(texts), "ids": ids, "pairs": list(pairs), "pair_ids": pair_ids, "requests": requests or {}}
     done = subprocess.run(
         [sys.executable, "-m", "tf_pipeline.export.saved_model.serving_check", str(export_dir)],
         input=json.dumps(request), capture_output=True, text=True,
@@ -138,8 +138,9 @@ def verify_export(export_dir: str | os.PathLike, *, model: str | None = None, tf
     pairs = ([TextPair(text, texts[(index + 1) % len(texts)]) for index, text in enumerate(texts)]
              if PAIRS_SIGNATURE in metadata.signatures else [])
 
+    requests = task.serving_requests(texts) if metadata.text_in else {}
     result = serving_check(export_dir, texts, ids, [pair.text_pair for pair in pairs],
-                           _ids(tokenizer, pairs, metadata) if pairs else None)
+                           _ids(tokenizer, pairs, metadata) if pairs else None, requests)
     report.add("fresh process without transformers", not result["transformers_imported"])
     _audit(report, result["ops"], wanted)
     signatures = result["signatures"]
@@ -161,6 +162,12 @@ def verify_export(export_dir: str | os.PathLike, *, model: str | None = None, tf
     for name, signature in sorted(signatures.items()):
         if "classes" in signature["outputs"]:
             report.add(f"{name}: method {signature['method_name']}", signature["method_name"].endswith("/classify"))
+        if name in requests:  # a task's own signature: its answers computed eagerly
+            from tf_pipeline.export.saved_model.runtime import SavedModelPipeline
+
+            _compare(report, name, signature["outputs"],
+                     task.request_answers(reference or SavedModelPipeline(export_dir), requests[name]), len(texts))
+            continue
         if name == PAIRS_SIGNATURE:
             pair_expected = (_graph_answers(task, reference.run(pairs)) if reference is not None
                              else {key: np.array(value) for key, value in result["pair_reference"].items()})

@@ -205,3 +205,81 @@ def test_top_layers_refuses_what_it_cannot_train(tiny_checkpoint, tmp_path):
     with pytest.raises(InvalidInputError, match="top_layers .* excludes frozen_layers"):
         finetune(synthetic(20, 0), tmp_path / "out", model=folder, top_layers=1, frozen_layers=1)
     assert not (tmp_path / "out").exists()
+
+
+def synthetic_pairs(count: int, seed: int) -> list[LabelledText]:
+    """Pairs with one sentiment word on each side: "pos" when the good word is in the first text, "neg"
+    when it is in the second. Only the order of the pair tells the labels apart."""
+    rng = random.Random(seed)
+    examples = []
+    for index in range(count):
+        label = index % 2
+        sides = [" ".join(rng.sample(FILLER, rng.randint(1, 4)) + [rng.choice(words)]) for words in (GOOD, BAD)]
+        first, second = sides if label else sides[::-1]
+        examples.append(LabelledText(first, "pos" if label else "neg", text_pair=second))
+    return examples
+
+
+def test_a_tiny_model_learns_a_task_of_text_pairs(tiny_checkpoint, tmp_path):
+    folder, _, _ = tiny_checkpoint("bert", num_labels=2)
+    result = finetune(synthetic_pairs(320, seed=1), tmp_path / "pairs", model=folder, epochs=10, batch_size=16,
+                      learning_rate=2e-3, max_length=32, seed=0, progress=False, freeze_embeddings=False,
+                      validation_split=0.2)
+    losses = [epoch["loss"] for epoch in result.history]
+    assert losses[-1] < 0.5 * losses[0], losses
+    heldout = synthetic_pairs(100, seed=99)
+    assert evaluate(result.pipeline, heldout)["accuracy"] >= 0.85
+    swapped = [LabelledText(e.text_pair, e.label, text_pair=e.text) for e in heldout]  # the same words, the other order
+    assert evaluate(result.pipeline, swapped)["accuracy"] <= 0.15
+
+
+def test_cached_lower_states_of_pairs_are_the_model_s_own(tiny_checkpoint):
+    """--top-layers trains over states computed once: for pairs, with each token's segment (token_type_ids)."""
+    from tf_pipeline.training.finetune import tokenize
+    from tf_pipeline.training.top_layers import lower_states
+
+    _, model, tokenizer = tiny_checkpoint("bert", num_labels=2)
+    examples = synthetic_pairs(12, seed=5)
+    encoded = tokenize(tokenizer, examples, 32)
+    assert any(1 in types for types in encoded["token_type_ids"])
+    [(states, mask, _)] = lower_states(model, encoded, [0] * len(examples), [1], batch_size=64, progress=False)[1]
+    order = sorted(range(len(examples)), key=lambda row: len(encoded["input_ids"][row]))
+    for position, row in enumerate(order):
+        alone = model.bert(**{name: np.array([values[row]]) for name, values in encoded.items()},
+                           output_hidden_states=True, training=False).hidden_states[1][0]
+        np.testing.assert_allclose(states[position, :len(alone)], alone, atol=1e-5)
+
+
+def test_pair_files_are_read_and_evaluated_from_the_command_line(tiny_checkpoint, tmp_path):
+    import csv
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder, _, _ = tiny_checkpoint("bert", num_labels=2)
+    with open(tmp_path / "train.csv", "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["query", "passage", "relevant"])
+        writer.writerows([e.text, e.text_pair, e.label] for e in synthetic_pairs(40, 3))
+    (tmp_path / "test.jsonl").write_text("".join(json.dumps({"text": e.text, "text_pair": e.text_pair, "label": e.label})
+                                                 + "\n" for e in synthetic_pairs(20, 4)))
+    cli = str(Path(sys.executable).parent / "tf-pipeline")
+    done = subprocess.run([cli, "finetune", "--data", str(tmp_path / "train.csv"), "--output", str(tmp_path / "model"),
+                           "--model", str(folder), "--text-column", "query", "--text-pair-column", "passage",
+                           "--label-column", "relevant", "--epochs", "1", "--max-length", "32"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout)["train_size"] == 36
+    done = subprocess.run([cli, "evaluate", "--data", str(tmp_path / "test.jsonl"), "--model", str(tmp_path / "model")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    examples = read_labelled(tmp_path / "test.jsonl")
+    assert json.loads(done.stdout) == evaluate(load_pipeline(tmp_path / "model"), examples)
+    assert examples[0].text_pair is not None
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text('{"text": "a", "text_pair": "b", "label": "pos"}\n{"text": "c", "label": "neg"}\n')
+    with pytest.raises(InvalidInputError, match="mixed.jsonl line 2 has no text_pair"):
+        read_labelled(mixed)
+    with pytest.raises(InvalidInputError, match="short.csv line 3: empty passage"):
+        (tmp_path / "short.csv").write_text("text,passage,label\na,b,pos\nc,,neg\n")
+        read_labelled(tmp_path / "short.csv", text_pair_column="passage")

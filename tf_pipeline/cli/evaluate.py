@@ -27,6 +27,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
                              "independent sets)")
     parser.add_argument("--text-column", default="text", help="the column (or JSON field) with the texts (default: text)")
     parser.add_argument("--label-column", default="label", help="the column (or JSON field) with the labels (default: label)")
+    parser.add_argument("--text-pair-column", metavar="NAME",
+                        help="text pairs: the column with each example's second text (a JSONL \"text_pair\" field is "
+                             "read without it)")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="default: 32")
     add_model_arguments(parser, exports=True)
     return parser
@@ -37,7 +40,8 @@ def run(args: argparse.Namespace) -> None:
     from tf_pipeline.training.data import read_labelled, sentiment_set
     from tf_pipeline.training.evaluate import evaluate
 
-    examples = (read_labelled(args.data, text_column=args.text_column, label_column=args.label_column)
+    examples = (read_labelled(args.data, text_column=args.text_column, label_column=args.label_column,
+                              text_pair_column=args.text_pair_column)
                 if args.data else sentiment_set(args.split))
     pipe = load_pipeline(args.model, max_length=args.max_length, runtime=args.runtime)
     print(json.dumps(evaluate(pipe, examples, batch_size=args.batch_size, progress=True)))

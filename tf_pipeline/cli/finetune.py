@@ -19,7 +19,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
         help="fine-tune a model on a labelled CSV, TSV or JSONL file (Keras fit)",
         description=(
             "Fine-tune with Keras compile/fit on a CSV or TSV file (a header naming the text and label columns) or "
-            "a JSONL file ({\"text\", \"label\"} per line). Labels are names or integer ids. The defaults are the "
+            "a JSONL file ({\"text\", \"label\"} per line); text pairs (NLI, paraphrase, query-passage relevance) "
+            "add a second text per example (--text-pair-column, or \"text_pair\" in JSONL). Labels are names or "
+            "integer ids. The defaults are the "
             "recipe that built the small default model (AdamW, warm-up then linear decay, texts of similar length "
             "batched together); --top-layers trains only the top layers, as the default model was "
             "(docs/training.md). Writes a standard HF checkpoint that --model loads, plus metrics.json; prints "
@@ -31,6 +33,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--model", help="checkpoint to start from (default: the shipped MiniLM-L6 encoder)")
     parser.add_argument("--text-column", default="text", help="the column (or JSON field) with the texts (default: text)")
     parser.add_argument("--label-column", default="label", help="the column (or JSON field) with the labels (default: label)")
+    parser.add_argument("--text-pair-column", metavar="NAME",
+                        help="text pairs: the column with each example's second text (a JSONL \"text_pair\" field is "
+                             "read without it)")
     held_out = parser.add_mutually_exclusive_group()
     held_out.add_argument("--validation-split", type=float, default=0.1,
                           help="share of --data held out for validation (default: 0.1)")
@@ -73,6 +78,6 @@ def run(args: argparse.Namespace) -> None:
     result = finetune(
         args.data, args.output, model=args.model, recipe=recipe, validation_split=args.validation_split,
         validation_data=args.validation_data, overwrite=args.overwrite, text_column=args.text_column,
-        label_column=args.label_column,
+        label_column=args.label_column, text_pair_column=args.text_pair_column,
     )
     print(json.dumps(result.metrics()))

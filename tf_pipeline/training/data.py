@@ -1,4 +1,5 @@
-"""Labelled texts: reading CSV/JSONL files with ``text`` and ``label``, and the shipped sentiment set.
+"""Labelled texts (or text pairs): reading CSV/JSONL files with ``text`` (``text_pair``) and ``label``,
+and the shipped sentiment set.
 
 Example:
     >>> examples = read_labelled("reviews.jsonl")     # [LabelledText(text, label, source), ...]  # doctest: +SKIP
@@ -12,42 +13,56 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from tf_pipeline import errors
+from tf_pipeline.tasks.inputs import ModelInput, TextPair
 
 SENTIMENT_DIR = Path(__file__).parent / "sentiment"
 
 
 @dataclass(frozen=True)
 class LabelledText:
-    """One example; ``source`` says where it came from (``file.csv line 7``) for error messages."""
+    """One example; ``source`` says where it came from (``file.csv line 7``) for error messages;
+    ``text_pair``: the second text of a pair example (NLI, paraphrase, query-passage relevance)."""
 
     text: str
     label: str | int
     source: str = ""
+    text_pair: str | None = None
+
+    @property
+    def model_input(self) -> ModelInput:
+        """What the model reads: the text, or the :class:`TextPair`."""
+        return self.text if self.text_pair is None else TextPair(self.text, self.text_pair)
 
 
-def read_labelled(path: str | os.PathLike, *, text_column: str = "text", label_column: str = "label") -> list[LabelledText]:
+def read_labelled(path: str | os.PathLike, *, text_column: str = "text", label_column: str = "label",
+                  text_pair_column: str | None = None) -> list[LabelledText]:
     """Read a CSV or TSV (a header naming the text and label columns) or JSONL (objects with them) file.
 
-    Labels that are all integers (or digit strings) become ids; otherwise they are names.
+    Labels that are all integers (or digit strings) become ids; otherwise they are names. Text pairs:
+    ``text_pair_column`` names the second text's column; a JSONL file's ``"text_pair"`` field is read
+    without it. Every example of a file is a pair, or none is.
 
     Args:
         path: the file (``.csv``, ``.tsv``, ``.jsonl``/``.ndjson``; others by their first line).
         text_column: the column (or JSON field) holding the text.
         label_column: the column (or JSON field) holding the label.
+        text_pair_column: the column (or JSON field) holding each example's second text (pairs).
 
     Returns:
         The examples, each with where it came from.
 
     Raises:
-        InvalidInputError: a missing file or column, an empty text or label, or not CSV/TSV/JSONL.
+        InvalidInputError: a missing file or column, an empty text, second text or label, a file that
+            mixes pairs and single texts, or not CSV/TSV/JSONL.
 
     Example:
         >>> read_labelled(SENTIMENT_DIR / "heldout.jsonl")[0].label in ("NEGATIVE", "POSITIVE")
         True
     """
-    columns = (text_column, label_column)
+    columns = (text_column, label_column, text_pair_column)
     path = Path(path)
     if not path.is_file():
         raise errors.InvalidInputError(f"Data file {path} does not exist.")
@@ -70,10 +85,22 @@ def read_labelled(path: str | os.PathLike, *, text_column: str = "text", label_c
         )
     if not examples:
         raise errors.InvalidInputError(f"{path} has no examples.")
+    check_pairs(examples)
     return _normalise_labels(examples)
 
 
-def _read_jsonl(path: Path, content: str, columns: tuple[str, str]) -> list[LabelledText]:
+def check_pairs(examples: Sequence[LabelledText]) -> bool:
+    """Whether the examples are text pairs; an error naming the first that differs if only some are."""
+    pairs = examples[0].text_pair is not None if examples else False
+    odd = next((example for example in examples if (example.text_pair is not None) != pairs), None)
+    if odd is not None:
+        has = "has no" if pairs else "has a"
+        raise errors.InvalidInputError(f"{odd.source or 'an example'} {has} text_pair, unlike {examples[0].source or 'the first'}: "
+                                       "the examples must all be text pairs or all single texts.")
+    return pairs
+
+
+def _read_jsonl(path: Path, content: str, columns: tuple) -> list[LabelledText]:
     examples = []
     for number, line in enumerate(content.splitlines(), start=1):
         if not line.strip():
@@ -85,13 +112,14 @@ def _read_jsonl(path: Path, content: str, columns: tuple[str, str]) -> list[Labe
             raise errors.InvalidInputError(f"{where}: not a JSON object ({error.msg}); is this JSONL?") from None
         if not isinstance(record, dict):
             raise errors.InvalidInputError(f"{where}: expected a JSON object with {columns[0]!r} and {columns[1]!r}.")
-        examples.append(_example(record, where, columns))
+        pair_column = columns[2] or ("text_pair" if "text_pair" in record else None)
+        examples.append(_example(record, where, (*columns[:2], pair_column)))
     return examples
 
 
-def _read_csv(path: Path, content: str, columns: tuple[str, str], delimiter: str) -> list[LabelledText]:
+def _read_csv(path: Path, content: str, columns: tuple, delimiter: str) -> list[LabelledText]:
     reader = csv.DictReader(content.splitlines(), delimiter=delimiter)
-    missing = [column for column in columns if column not in (reader.fieldnames or [])]
+    missing = [column for column in columns if column is not None and column not in (reader.fieldnames or [])]
     if missing:
         raise errors.InvalidInputError(
             f"{path} line 1: missing column {', '.join(repr(c) for c in missing)} (header: {reader.fieldnames}); "
@@ -101,15 +129,17 @@ def _read_csv(path: Path, content: str, columns: tuple[str, str], delimiter: str
             if any((v or "").strip() for v in row.values() if isinstance(v, str))]
 
 
-def _example(record: dict, where: str, columns: tuple[str, str]) -> LabelledText:
-    text_column, label_column = columns
-    for column in columns:
-        if record.get(column) is None or str(record[column]).strip() == "":
-            problem = "empty text" if column == text_column and column in record else f"missing {column!r}"
+def _example(record: dict, where: str, columns: tuple) -> LabelledText:
+    text_column, label_column, pair_column = columns
+    for column in (text_column, label_column, pair_column):
+        if column is not None and (record.get(column) is None or str(record[column]).strip() == ""):
+            problem = f"empty {column}" if column != label_column and column in record else f"missing {column!r}"
             raise errors.InvalidInputError(f"{where}: {problem}.")
-    if not isinstance(record[text_column], str):
-        raise errors.InvalidInputError(f"{where}: text must be a string.")
-    return LabelledText(text=record[text_column], label=record[label_column], source=where)
+    for column in (text_column, pair_column):
+        if column is not None and not isinstance(record[column], str):
+            raise errors.InvalidInputError(f"{where}: {column} must be a string.")
+    return LabelledText(text=record[text_column], label=record[label_column], source=where,
+                        text_pair=record[pair_column] if pair_column else None)
 
 
 def _normalise_labels(examples: list[LabelledText]) -> list[LabelledText]:
@@ -123,8 +153,8 @@ def _normalise_labels(examples: list[LabelledText]) -> list[LabelledText]:
 
     ids = [as_int(example.label) for example in examples]
     if all(label is not None for label in ids):
-        return [LabelledText(e.text, label, e.source) for e, label in zip(examples, ids)]
-    return [LabelledText(e.text, str(e.label).strip(), e.source) for e in examples]
+        return [LabelledText(e.text, label, e.source, e.text_pair) for e, label in zip(examples, ids)]
+    return [LabelledText(e.text, str(e.label).strip(), e.source, e.text_pair) for e in examples]
 
 
 SENTIMENT_SPLITS = ("train", "validation", "heldout", "evaluation", "critics")

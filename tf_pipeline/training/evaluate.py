@@ -30,7 +30,7 @@ def labels_of(pipe: Runner) -> tuple[str, ...]:
 
 
 def evaluate(pipe: Runner, examples: Sequence[LabelledText], *, batch_size: int = 32, progress: bool = False) -> dict:
-    """Accuracy of ``pipe`` on labelled examples (labels compared as names, or ids as ``LABEL_i``).
+    """Accuracy of ``pipe`` on labelled examples, texts or text pairs (labels compared as names, or ids as ``LABEL_i``).
 
     Args:
         pipe: a text-classification runner (the TF graph, a SavedModel, a .tflite file).
@@ -63,7 +63,7 @@ def evaluate(pipe: Runner, examples: Sequence[LabelledText], *, batch_size: int 
         )
     from tqdm import tqdm
 
-    answers = pipe.stream([example.text for example in examples], batch_size=batch_size)
+    answers = pipe.stream([example.model_input for example in examples], batch_size=batch_size)
     predicted = [ranked[0]["label"] for ranked in tqdm(answers, total=len(examples), unit="text", file=sys.stderr,
                                                        disable=not progress, desc="evaluate")]
     correct = sum(guess == truth for guess, truth in zip(predicted, expected))

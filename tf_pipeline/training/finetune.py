@@ -1,4 +1,5 @@
-"""Fine-tune a sequence classifier with Keras ``compile``/``fit`` on a labelled CSV or JSONL file.
+"""Fine-tune a sequence classifier with Keras ``compile``/``fit`` on a labelled CSV or JSONL file of
+texts or text pairs (``text``, ``text_pair``, ``label``: NLI, paraphrase, query-passage relevance).
 
 The data goes through tf.data (tokenized once, shuffled, batched with texts of similar length,
 padded per batch). A :class:`Recipe` holds the settings: AdamW with warm-up and linear decay,
@@ -26,7 +27,7 @@ from typing import Sequence
 from tf_pipeline import errors
 from tf_pipeline.atomic import atomic_folder
 from tf_pipeline.checkpoints.loading import load_checkpoint
-from tf_pipeline.training.data import LabelledText, read_labelled
+from tf_pipeline.training.data import LabelledText, check_pairs, read_labelled
 from tf_pipeline.tokenizers.hf import pad_id
 from tf_pipeline.training.recipe import Recipe
 from tf_pipeline.training.optimizer import make_optimizer
@@ -96,6 +97,13 @@ def split_validation(examples: list[LabelledText], fraction: float, seed: int):
     return train, validation
 
 
+def tokenize(tokenizer, examples: Sequence[LabelledText], max_length: int) -> dict:
+    """The examples' token ids (lists, unpadded): texts, or text pairs as ``tokenizer(text, text_pair)``
+    (HF's ``longest_first`` truncation)."""
+    pairs = [example.text_pair for example in examples] if check_pairs(examples) else None
+    return tokenizer([example.text for example in examples], pairs, truncation=True, max_length=max_length)
+
+
 def make_dataset(examples, tokenizer, names: Sequence[str], *, max_length: int, batch_size: int,
                  shuffle: bool, seed: int, input_names: Sequence[str]):
     """tf.data of (token ids, one-hot labels), tokenized once and padded per batch.
@@ -105,7 +113,7 @@ def make_dataset(examples, tokenizer, names: Sequence[str], *, max_length: int, 
     """
     import tensorflow as tf
 
-    encoded = tokenizer([example.text for example in examples], truncation=True, max_length=max_length)
+    encoded = tokenize(tokenizer, examples, max_length)
     labels = tf.one_hot([label_id(example.label, names) for example in examples], len(names))
     features = {name: tf.ragged.constant(encoded[name], dtype=tf.int32) for name in input_names}
     dataset = tf.data.Dataset.from_tensor_slices((features, labels))
@@ -142,12 +150,14 @@ def finetune(
     progress: bool = True,
     text_column: str = "text",
     label_column: str = "label",
+    text_pair_column: str | None = None,
     **settings,
 ) -> FinetuneResult:
     """Fine-tune ``model`` (default: the embedded encoder) on ``data`` and save it to ``output``.
 
     ``data``/``validation_data``: CSV, TSV or JSONL files with ``text_column`` and ``label_column``
-    columns (label names, or integer ids), or lists of :class:`LabelledText`. ``recipe`` (default:
+    columns (label names, or integer ids) and, for text pairs, ``text_pair_column`` (a JSONL
+    ``"text_pair"`` field is read without it), or lists of :class:`LabelledText`. ``recipe`` (default:
     :class:`Recipe`) holds the training settings; keyword ``settings`` override single fields,
     e.g. ``epochs=2``.
 
@@ -162,7 +172,7 @@ def finetune(
     recipe = _with_settings(recipe or Recipe(), settings)
     output = Path(output)
     _check_output(output, overwrite)
-    columns = {"text_column": text_column, "label_column": label_column}
+    columns = {"text_column": text_column, "label_column": label_column, "text_pair_column": text_pair_column}
     train = read_labelled(data, **columns) if isinstance(data, (str, os.PathLike)) else list(data)
     if validation_data is not None:
         validation = (read_labelled(validation_data, **columns) if isinstance(validation_data, (str, os.PathLike))
@@ -170,6 +180,7 @@ def finetune(
     else:
         train, validation = split_validation(train, validation_split, recipe.seed)
     labels = label_names(train, validation)
+    check_pairs(train + validation)
     keras.utils.set_random_seed(recipe.seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", errors.UntrainedHeadWarning)  # a new head is the point here
@@ -205,7 +216,7 @@ def _fit_over_cached_states(pipe, train, validation, names: Sequence[str], recip
     depth = pipe.config.num_hidden_layers - recipe.top_layers
     batches = []
     for examples, what in ((train, "train"), (validation, "validation")):
-        encoded = pipe.tokenizer([example.text for example in examples], truncation=True, max_length=pipe.max_length)
+        encoded = tokenize(pipe.tokenizer, examples, pipe.max_length)
         labels = [label_id(example.label, names) for example in examples]
         batches.append(lower_states(pipe.model, encoded, labels, [depth], recipe.batch_size, progress, what)[depth])
     return fit_top_layers(pipe.model, *batches, recipe=recipe, progress=progress)

@@ -157,7 +157,8 @@ def lower_states(model, encoded: dict, labels: Sequence[int], depths: Sequence[i
 
     Args:
         model: the classifier (its encoder runs, its head does not).
-        encoded: the tokenizer's output for the texts (``input_ids`` as lists).
+        encoded: the tokenizer's output for the texts (``input_ids`` as lists, and ``token_type_ids``
+            where the tokenizer gives them: the segments of text pairs).
         labels: the texts' label ids.
         depths: for each, ``hidden_states[depth]`` is kept: the input of layer ``depth`` (0: the embeddings).
         batch_size: texts per batch.
@@ -175,8 +176,10 @@ def lower_states(model, encoded: dict, labels: Sequence[int], depths: Sequence[i
     lengths = [len(ids) for ids in encoded["input_ids"]]
     order = sorted(range(len(lengths)), key=lengths.__getitem__)
     ids_spec = tf.TensorSpec([None, None], tf.int32)  # one trace for every batch shape
-    forward = tf.function(lambda ids, mask: body(input_ids=ids, attention_mask=mask, output_hidden_states=True,
-                                                 training=False).hidden_states, input_signature=[ids_spec, ids_spec])
+    segments = "token_type_ids" in encoded
+    forward = tf.function(lambda ids, mask, types: body(
+        input_ids=ids, attention_mask=mask, **({"token_type_ids": types} if segments else {}),
+        output_hidden_states=True, training=False).hidden_states, input_signature=[ids_spec] * 3)
     batches: dict[int, list[tuple]] = {depth: [] for depth in depths}
     logger.info("running the lower %d layers once over %d %s texts", max(depths), len(lengths), what)
     stack = body.encoder.layer
@@ -187,10 +190,13 @@ def lower_states(model, encoded: dict, labels: Sequence[int], depths: Sequence[i
             width = max(lengths[row] for row in rows)
             ids = np.full((len(rows), width), pad, dtype=np.int32)
             mask = np.zeros((len(rows), width), dtype=np.int32)
+            types = np.zeros((len(rows), width), dtype=np.int32)
             for position, row in enumerate(rows):
                 ids[position, :lengths[row]] = encoded["input_ids"][row]
                 mask[position, :lengths[row]] = 1
-            states = forward(tf.constant(ids), tf.constant(mask))
+                if segments:
+                    types[position, :lengths[row]] = encoded["token_type_ids"][row]
+            states = forward(tf.constant(ids), tf.constant(mask), tf.constant(types))
             batch_labels = tf.constant([labels[row] for row in rows], dtype=tf.int32)
             for depth in depths:
                 batches[depth].append((states[depth], tf.constant(mask), batch_labels))

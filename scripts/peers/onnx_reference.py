@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from peer_timing import measure_runner, read_job, write_answer
+from peer_timing import measure_runner, read_job, tokenizer_arguments, write_answer
 
 OPSET = 17
 SORT_WINDOW = 16  # batches sorted by length together, as tf_pipeline's stream does
@@ -139,7 +139,7 @@ def session_runner(job: dict):
     pads = {"input_ids": tokenizer.pad_token_id or 0, "attention_mask": 0, "token_type_ids": 0}
 
     def run(texts, size):
-        ids = tokenizer(list(texts), truncation=True, max_length=job["max_length"])
+        ids = tokenizer(*tokenizer_arguments(texts), truncation=True, max_length=job["max_length"])
         probabilities = np.zeros((len(texts), len(labels)), np.float32)
         for rows in sorted_batches([len(row) for row in ids["input_ids"]], size):
             batch = {name: padded([ids[name][row] for row in rows], pads[name]) for name in names}

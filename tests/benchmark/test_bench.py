@@ -29,10 +29,10 @@ def test_bench_cli_writes_results_and_chart(tiny_checkpoint, tmp_path):
     variants = ["hf_tf_pipeline", "tf_pipeline", "tf_pipeline_xla", "saved_model_strings", "tflite_float32",
                 "tflite_dynamic_int8"]  # a process each; input order and ids-in only change what the runner is given
     done = run_cli("--model", str(folder), "--texts", "12", "--slow-texts", "6", "--batch-sizes", "1,4",
-                   "--text-sets", "short", "--variants", ",".join(variants), "--output", str(output))
+                   "--text-sets", "short,pairs", "--variants", ",".join(variants), "--output", str(output))
     assert done.returncode == 0, done.stderr
     results = json.loads(output.read_text())
-    assert set(results["text_sets"]) == {"short"}
+    assert set(results["text_sets"]) == {"short", "pairs"}  # pairs: every runner of ours reads query-passage pairs
     for result in results["text_sets"].values():
         assert list(result["variants"]) == variants  # no torch-venv peers without --torch-python
         for name, entry in result["variants"].items():
@@ -68,7 +68,8 @@ def test_texts_sets_and_flops():
     assert len(texts) == 40 and len(set(texts)) > 30
     assert max(len(t) for t in texts) > 5 * min(len(t) for t in texts)
     sets = text_sets(TEXT_SETS)
-    assert len(sets["mixed"]) == 512 and len(sets["short"]) == 792
+    assert len(sets["mixed"]) == 512 and len(sets["short"]) == 792 and len(sets["pairs"]) == 256
+    assert all(len(pair["text"].split()) <= 9 < len(pair["text_pair"].split()) for pair in sets["pairs"])
     assert {name: len(texts) for name, texts in text_sets(["short"], 10).items()} == {"short": 10}
 
     class Config:
@@ -138,8 +139,11 @@ def test_torch_venv_peers_run_on_the_same_weights(tiny_checkpoint):
     from tf_pipeline.benchmark.variants import VENV_PEERS
 
     pipe = load_pipeline(tiny_checkpoint("bert")[0])
-    results = run_benchmark(pipe, {"short": text_sets(["short"], 16)["short"]}, batch_sizes=[1, 4],
+    results = run_benchmark(pipe, text_sets(["short", "pairs"], 16), batch_sizes=[1, 4],
                             variants=list(VENV_PEERS), latency_texts=4, check_texts=16, torch_python=str(TORCH_PYTHON))
+    pairs = results["text_sets"]["pairs"]["variants"]
+    for name in ("hf_pt_pipeline", "optimum_ort_pipeline", "ort_fp32"):  # the peers read the pairs as pairs
+        assert pairs[name]["max_score_difference_vs_tf_pipeline"] < 1e-4, name
     result = results["text_sets"]["short"]
     assert list(result["variants"]) == list(VENV_PEERS)
     for name in ("hf_pt_pipeline", "optimum_ort_pipeline", "ort_fp32"):

@@ -145,7 +145,8 @@ def test_the_saved_model_serves_pairs_without_python_around_it(tiny_checkpoint, 
 
 @pytest.mark.slow
 def test_pairs_through_the_saved_model_and_tflite(tiny_checkpoint, tmp_path):
-    """Mixed batches and shorter limits go as ids (the carried tokenizer); a strings-in .tflite refuses pairs."""
+    """Mixed batches and shorter limits go as ids (the carried tokenizer); a strings-in .tflite tokenizes
+    pairs inside the file (its serving_pairs signature), batches of pairs or of texts."""
     from tf_pipeline import convert_to_tflite, export_saved_model
     from tf_pipeline.export.saved_model.runtime import SavedModelPipeline
     from tf_pipeline.export.tflite.runtime import TFLitePipeline
@@ -156,9 +157,14 @@ def test_pairs_through_the_saved_model_and_tflite(tiny_checkpoint, tmp_path):
     assert_same_answers(exported(PAIRS, top_k=None), expected, atol=1e-4)
     lite = TFLitePipeline(convert_to_tflite(pipe, tmp_path / "ids.tflite"))
     assert_same_answers(lite(PAIRS, top_k=None), expected, atol=1e-4)
+    long_pairs = PAIRS + [{"text": "a long first text " * 30, "text_pair": "and a long second one " * 25}]
     strings = TFLitePipeline(convert_to_tflite(pipe, tmp_path / "strings.tflite", flavour="strings"))
-    with pytest.raises(InvalidInputError, match="--flavour ids"):
-        strings(PAIRS[0])
+    assert_same_answers(strings(long_pairs, top_k=None), pipe(long_pairs, top_k=None), atol=1e-4)
+    assert_same_answers(strings(PAIRS[0]), pipe(PAIRS[0]), atol=1e-4)
+    with pytest.raises(InvalidInputError, match="not both at once"):
+        strings(["A plain text.", PAIRS[1]])
+    small = TFLitePipeline(convert_to_tflite(pipe, tmp_path / "int8.tflite", flavour="strings", quantize="dynamic-int8"))
+    assert [a["label"] for a in small(long_pairs)] == [a["label"] for a in pipe(long_pairs)]
 
 
 

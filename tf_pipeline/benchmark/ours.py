@@ -22,7 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tf_pipeline.benchmark.peer_timing import measure_runner, read_job, write_answer  # noqa: E402
+from tf_pipeline.benchmark.peer_timing import measure_runner, read_job, tokenizer_arguments, write_answer  # noqa: E402
 
 Runner = Callable[[list, int], list]
 
@@ -67,9 +67,16 @@ def saved_model_runner(job: dict) -> Runner:
     loaded = tf.saved_model.load(job["saved_model"])
     labels = job["labels"]
     if job["variant"] == "saved_model_strings":
-        signature = loaded.signatures["serving_default"]
-        return batched(lambda batch: rows_to_dicts(signature(text=tf.constant(batch))["probabilities"], labels))
+        def run_texts(batch):
+            first, second = tokenizer_arguments(batch)
+            if second is None:
+                return rows_to_dicts(loaded.signatures["serving_default"](text=tf.constant(first))["probabilities"], labels)
+            answers = loaded.signatures["serving_pairs"](text=tf.constant(first), text_pair=tf.constant(second))
+            return rows_to_dicts(answers["probabilities"], labels)
+
+        return batched(run_texts)
     from tf_pipeline.checkpoints.loading import load_tokenizer
+    from tf_pipeline.tasks.inputs import validate_inputs
     from tf_pipeline.tokenizers.hf import encode
 
     signature = loaded.signatures["predict_ids"]
@@ -77,7 +84,7 @@ def saved_model_runner(job: dict) -> Runner:
     tokenizer = load_tokenizer(Path(job["weights"]))
 
     def run_batch(batch):
-        ids = encode(tokenizer, batch, job["max_length"], "tf")
+        ids = encode(tokenizer, validate_inputs(batch, pairs=True), job["max_length"], "tf")
         outputs = signature(**{name: tf.cast(ids[name], tf.int32) for name in names})
         return rows_to_dicts(outputs["probabilities"], labels)
 

@@ -4,7 +4,8 @@ The peer scripts (:mod:`torch_reference`, :mod:`onnx_reference`) run under anoth
 interpreter and import this file from their own folder; tf_pipeline's children import it as
 ``tf_pipeline.benchmark.peer_timing``. It must import nothing but the standard library.
 
-A runner is ``run(texts, batch_size) -> list[dict[label, score]]`` (all labels, input order).
+A runner is ``run(texts, batch_size) -> list[dict[label, score]]`` (all labels, input order). A
+text is a string or, in the ``pairs`` set, HF's pair dict ``{"text", "text_pair"}``.
 
 Example:
     >>> answer = measure_runner(lambda texts, size: [{"POSITIVE": 1.0} for _ in texts], ["a", "b"], [1, 2], 2)
@@ -24,6 +25,19 @@ Runner = Callable[[Sequence[str], int], list]
 
 PASSES = 3  # timed passes per batch size at most: texts/s is the best of them
 PASS_BUDGET_S = 15.0  # no further timed pass once the timed ones took this long (one always runs)
+
+
+def tokenizer_arguments(texts: Sequence) -> tuple[list, list | None]:
+    """``tokenizer(*tokenizer_arguments(texts))``: the first texts, and the second ones for pair dicts.
+
+    Example:
+        >>> tokenizer_arguments([{"text": "q", "text_pair": "p"}]), tokenizer_arguments(["a"])
+        ((['q'], ['p']), (['a'], None))
+    """
+    texts = list(texts)
+    if texts and isinstance(texts[0], dict):
+        return [item["text"] for item in texts], [item["text_pair"] for item in texts]
+    return texts, None
 
 
 def throughput(run: Runner, texts: Sequence[str], batch_size: int) -> tuple[list[float], float, list]:

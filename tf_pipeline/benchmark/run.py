@@ -32,8 +32,9 @@ import tensorflow as tf
 
 from tf_pipeline import errors
 from tf_pipeline.benchmark.charts import chart
+from tf_pipeline.benchmark.peer_timing import tokenizer_arguments
 from tf_pipeline.benchmark.processes import check_torch_python, machine, ours_command, peer_script, run_job
-from tf_pipeline.benchmark.variants import ORT_PEERS, PEERS, TEXT_SETS, VARIANTS, VENV_PEERS
+from tf_pipeline.benchmark.variants import DEFAULT_TEXT_SETS, ORT_PEERS, PEERS, TEXT_SETS, VARIANTS, VENV_PEERS
 from tf_pipeline.runners.graph import TextClassificationPipeline
 
 logger = logging.getLogger(__name__)
@@ -71,17 +72,34 @@ def short_texts() -> list[str]:
     return [example.text for split in ("heldout", "evaluation") for example in sentiment_set(split)]
 
 
-def text_sets(names: Sequence[str] = TEXT_SETS, count: int | None = None) -> dict[str, list[str]]:
-    """The named text sets: ``mixed`` (``count`` or 512 mixed-length texts), ``short`` (the first ``count`` or all).
+def query_passage_pairs(count: int = 256, seed: int = 0) -> list[dict[str, str]]:
+    """Reranker-shaped text pairs, ``{"text": query, "text_pair": passage}``: a query of 3–9 words (the start
+    of a shipped sentence) and a passage of 3–8 shipped sentences (about 60–150 tokens)."""
+    from tf_pipeline.training.data import sentiment_set
+
+    sentences = [example.text for split in ("train", "heldout") for example in sentiment_set(split)]
+    rng = random.Random(seed)
+    pairs = []
+    for _ in range(count):
+        query = " ".join(rng.choice(sentences).split()[:rng.randint(3, 9)])
+        passage = " ".join(rng.choice(sentences) for _ in range(rng.randint(3, 8)))
+        pairs.append({"text": query, "text_pair": passage})
+    return pairs
+
+
+def text_sets(names: Sequence[str] = DEFAULT_TEXT_SETS, count: int | None = None) -> dict[str, list]:
+    """The named text sets: ``mixed`` (``count`` or 512 mixed-length texts), ``short`` (the first ``count`` or
+    all), ``pairs`` (``count`` or 256 query–passage pairs, :func:`query_passage_pairs`).
 
     Example:
-        >>> {name: len(texts) for name, texts in text_sets(["mixed", "short"]).items()}
-        {'mixed': 512, 'short': 792}
+        >>> {name: len(texts) for name, texts in text_sets(["mixed", "short", "pairs"]).items()}
+        {'mixed': 512, 'short': 792, 'pairs': 256}
     """
     unknown = sorted(set(names) - set(TEXT_SETS))
     if unknown or not names:
         raise errors.InvalidInputError(f"unknown text sets {unknown or names}; choose from {', '.join(TEXT_SETS)}.")
-    makers = {"mixed": lambda: benchmark_texts(count or 512), "short": lambda: short_texts()[:count]}
+    makers = {"mixed": lambda: benchmark_texts(count or 512), "short": lambda: short_texts()[:count],
+              "pairs": lambda: query_passage_pairs(count or 256)}
     return {name: makers[name]() for name in names}
 
 
@@ -215,7 +233,8 @@ def measure_text_set(setup: Setup, set_name: str, texts: list[str]) -> dict:
     from tqdm import tqdm
 
     pipe = setup.pipe
-    tokens = [len(ids) for ids in pipe.tokenizer(texts, truncation=True, max_length=pipe.max_length)["input_ids"]]
+    tokens = [len(ids) for ids in pipe.tokenizer(*tokenizer_arguments(texts), truncation=True,
+                                                 max_length=pipe.max_length)["input_ids"]]
     mean_tokens = float(np.mean(tokens))
     entries, labels = {}, {}
     for name in tqdm(setup.variants, desc=f"{set_name} texts", file=sys.stderr, disable=None):

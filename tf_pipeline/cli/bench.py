@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tf_pipeline.benchmark.variants import TEXT_SETS, VARIANTS
+from tf_pipeline.benchmark.variants import DEFAULT_TEXT_SETS, TEXT_SETS, VARIANTS
 from tf_pipeline.cli.options import add_model_arguments, checkpoint_pipeline, positive_int, positive_ints
 
 NAME = "bench"
@@ -27,8 +27,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
     )
     parser.add_argument("--texts", type=positive_int,
                         help="texts per set (default: 512 mixed-length texts; all the short sentences)")
-    parser.add_argument("--text-sets", default=",".join(TEXT_SETS),
-                        help="comma-separated subset of: " + ", ".join(TEXT_SETS) + " (default: both)")
+    parser.add_argument("--text-sets", default=",".join(DEFAULT_TEXT_SETS),
+                        help="comma-separated subset of: " + ", ".join(TEXT_SETS) + " (default: "
+                             + ",".join(DEFAULT_TEXT_SETS) + "; pairs: query-passage text pairs, as a reranker reads them)")
     parser.add_argument("--slow-texts", type=positive_int, default=128,
                         help="texts for HF's eager TF pipeline, which is slow (default: 128)")
     parser.add_argument("--batch-sizes", type=positive_ints, default=DEFAULT_BATCH_SIZES,

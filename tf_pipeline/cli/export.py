@@ -17,8 +17,10 @@ def add_parser(commands) -> argparse.ArgumentParser:
             "Write OUTPUT/<version>/ in TF Serving's layout: signatures serving_default (text in, tokenized in the "
             "graph; out: label, score, probabilities and logits for text classification, embedding for sentence "
             "embeddings, ...), predict_ids (token ids → the same) and, for text classification, classify (the "
-            "Classification API), with warm-up requests and metadata in assets.extra/. Atomic: built beside the "
-            "target and renamed. Prints the version folder."
+            "Classification API) and serving_pairs (text and text_pair in). --task zero-shot-classification (an NLI "
+            "model): serving_default takes sequences and candidate_labels, serving_options also hypothesis_template "
+            "and multi_label, and both answer labels and scores, best first (docs/tasks.md). Warm-up requests and "
+            "metadata go in assets.extra/. Atomic: built beside the target and renamed. Prints the version folder."
         ),
     )
     parser.add_argument("--output", required=True, help="the model's base folder, e.g. saved_models/sentiment")

@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from tf_pipeline import errors
 from tf_pipeline.atomic import atomic_file
-from tf_pipeline.export.layout import copy_tokenizer_files, write_tokenizer_files
+from tf_pipeline.export.layout import PAIRS_SIGNATURE, copy_tokenizer_files, write_tokenizer_files
 from tf_pipeline.export.metadata import ExportMetadata, library_versions
 from tf_pipeline.export.saved_model.runtime import SavedModelPipeline
 from tf_pipeline.export.tflite.files import pack
@@ -66,12 +66,12 @@ class IdsModule(tf.Module):
     def serve(self, inputs):
         return numeric_answers(self.task, self.outputs(inputs))
 
-    def signature(self):
-        return tf.function(self.serve).get_concrete_function(input_signature(self.input_names))
+    def signatures(self) -> dict:
+        return {"serving_default": tf.function(self.serve).get_concrete_function(input_signature(self.input_names))}
 
 
 class StringsModule(IdsModule):
-    """Text → the TFLite-compatible WordPiece tokenizer → the task's numeric answers."""
+    """Text (or text pairs) → the TFLite-compatible WordPiece tokenizer → the task's numeric answers."""
 
     def __init__(self, outputs: Callable, task: Task, input_names: Sequence[str], weights, tokenizer,
                  max_length: int):
@@ -90,8 +90,18 @@ class StringsModule(IdsModule):
         ids = self.text_tokenizer(text)
         return self.serve({name: ids[name] for name in self.input_names})
 
-    def signature(self):
-        return tf.function(self.serve_text).get_concrete_function(tf.TensorSpec([None], tf.string, name="text"))
+    def serve_pairs(self, text, text_pair):
+        ids = self.text_tokenizer.pairs(text, text_pair)
+        return self.serve({name: ids[name] for name in self.input_names})
+
+    def signatures(self) -> dict:
+        """``serving_default`` (text) and, for a task that reads pairs, ``serving_pairs`` (text, text_pair)."""
+        text = tf.TensorSpec([None], tf.string, name="text")
+        signatures = {"serving_default": tf.function(self.serve_text).get_concrete_function(text)}
+        if self.task.reads_pairs and self.text_tokenizer.pair is not None:
+            signatures[PAIRS_SIGNATURE] = tf.function(self.serve_pairs).get_concrete_function(
+                text, tf.TensorSpec([None], tf.string, name="text_pair"))
+        return signatures
 
 
 def convert_to_tflite(
@@ -119,8 +129,8 @@ def convert_to_tflite(
     with tempfile.TemporaryDirectory() as workdir:
         saved_model = Path(workdir) / "saved_model"
         with dense_as_matmul():  # no run-time shape arithmetic around dense layers (tflite_graph)
-            signature = module.signature()
-        tf.saved_model.save(module, str(saved_model), signatures={"serving_default": signature})
+            signatures = module.signatures()
+        tf.saved_model.save(module, str(saved_model), signatures=signatures)
         converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
         converter.allow_custom_ops = flavour == "strings"  # tensorflow_text's kernels
         _configure(converter, quantize, source, representative_texts)

@@ -21,10 +21,11 @@ from typing import Any, Iterator
 import numpy as np
 
 from tf_pipeline import errors
+from tf_pipeline.export.layout import PAIRS_SIGNATURE
 from tf_pipeline.export.tflite.files import extract_tokenizer, read_metadata
 from tf_pipeline.runners.base import Outputs, Runner
 from tf_pipeline.runners.forward import ATTENTION_BUDGET, sorted_chunks
-from tf_pipeline.tasks.inputs import ModelInput, has_pairs, validate_inputs
+from tf_pipeline.tasks.inputs import ModelInput, TextPair, has_pairs, validate_inputs
 from tf_pipeline.tokenizers.hf import encode, token_sorted_batches
 
 
@@ -66,7 +67,7 @@ class TFLitePipeline(Runner):
         self.interpreter = InterpreterWithCustomOps(
             custom_op_registerers=registerers, model_path=str(self.path), num_threads=self.num_threads
         )
-        self.runner = self.interpreter.get_signature_runner("serving_default")
+        self.runners = {name: self.interpreter.get_signature_runner(name) for name in self.interpreter.get_signature_list()}
 
     def _carried_tokenizer(self):
         from tf_pipeline.checkpoints.loading import load_tokenizer
@@ -81,24 +82,28 @@ class TFLitePipeline(Runner):
         )
 
     def preprocess(self, texts: str | list[ModelInput], *, max_length: int | None = None) -> dict[str, np.ndarray]:
-        """Token ids (ids flavour; text pairs too) or the UTF-8 texts themselves (strings flavour, at the file's length).
+        """Token ids (ids flavour; text pairs too) or the UTF-8 texts themselves (strings flavour, at the
+        file's length; a batch of text pairs as its ``serving_pairs`` signature takes them).
 
         Raises:
-            InvalidInputError: a shorter ``max_length`` or a text pair for a strings-in file (its tokenizer
-                is fixed and reads one text).
+            InvalidInputError: for a strings-in file (its tokenizer is fixed), a shorter ``max_length``,
+                or pairs it has no signature for (or mixed with single texts in one batch).
         """
         batch = validate_inputs(texts, pairs=self.task.reads_pairs)
         limit = self.token_limit(max_length)
         if self.strings_in:
-            if has_pairs(batch):
-                raise errors.InvalidInputError(
-                    f"{self.path} tokenizes one text per row inside the file; it cannot read text pairs. "
-                    "Convert an ids-in file (--flavour ids) for pairs.")
             if limit != self.max_length:
                 raise errors.InvalidInputError(
                     f"{self.path} tokenizes inside the file to {self.max_length} tokens; it cannot cut texts to "
                     f"{limit}. Convert an ids-in file for that.")
-            return {"text": np.array([text.encode("utf-8") for text in batch], dtype=object)}
+            if not has_pairs(batch):
+                return {"text": _utf8(batch)}
+            if PAIRS_SIGNATURE not in self.runners or not all(isinstance(item, TextPair) for item in batch):
+                raise errors.InvalidInputError(
+                    f"{self.path} tokenizes inside the file and reads a batch of single texts"
+                    + (" or a batch of text pairs, not both at once." if PAIRS_SIGNATURE in self.runners
+                       else "; it has no text-pair signature. Convert it again, or an ids-in file (--flavour ids)."))
+            return {"text": _utf8([item.text for item in batch]), "text_pair": _utf8([item.text_pair for item in batch])}
         encoded = encode(self.tokenizer, batch, limit, "np")
         return {name: encoded[name].astype(np.int32) for name in self.input_names}
 
@@ -113,7 +118,7 @@ class TFLitePipeline(Runner):
         """The task's outputs. A batch runs in calls of at most :data:`ROWS_PER_CALL` rows (larger calls
         ran slower) and, over the attention budget, in length-sorted row chunks within it."""
         if self.strings_in:
-            return self._in_row_slices({"text": inputs["text"]})
+            return self._in_row_slices({name: inputs[name] for name in ("text", "text_pair") if name in inputs})
         missing = [name for name in self.input_names if name not in inputs]
         if missing:
             raise errors.InvalidInputError(f"forward needs {', '.join(self.input_names)}; missing {', '.join(missing)}.")
@@ -132,8 +137,13 @@ class TFLitePipeline(Runner):
         return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
     def _run(self, inputs: dict) -> Outputs:
-        outputs = self.runner(**{name: np.asarray(part) for name, part in inputs.items()})
+        runner = self.runners[PAIRS_SIGNATURE if "text_pair" in inputs else "serving_default"]
+        outputs = runner(**{name: np.asarray(part) for name, part in inputs.items()})
         return {name: outputs[name] for name in self.task.output_specs()}
+
+
+def _utf8(texts: list[str]) -> np.ndarray:
+    return np.array([text.encode("utf-8") for text in texts], dtype=object)
 
 
 def fits_one_chunk(shape: tuple[int, ...], budget: int = ATTENTION_BUDGET) -> bool:

@@ -86,6 +86,9 @@ def test_score_refuses_a_folder_that_is_not_an_export_or_no_input_before_beam_st
     done = subprocess.run([CLI, "score", "--model", str(export), "--input", "x", "--output", str(tmp_path / "o"),
                            "--candidate-labels", "a,b"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "--candidate-labels are for zero-shot classification" in done.stderr
+    done = subprocess.run([CLI, "score", "--model", str(export), "--input", "x", "--output", str(tmp_path / "o"),
+                           "--task", "zero-shot-classification"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "export the model with --task zero-shot-classification" in done.stderr
     assert not list(tmp_path.iterdir())
 
 

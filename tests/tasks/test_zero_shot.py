@@ -211,7 +211,7 @@ def test_score_on_beam_writes_labels_and_scores_per_sequence(pipes, export, tmp_
     rows = [{"id": index, "text": text} for index, text in enumerate(SEQUENCES)] + [{"text": "a", "text_pair": "b"}]
     (tmp_path / "in.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     done = run("score", "--model", str(export), "--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out"),
-               "--candidate-labels", "film, food", "--multi-label", "--workers", "1")
+               "--candidate-labels", "film, food", "--multi-label", "--workers", "1", "--task", "zero-shot-classification")
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout)
     assert (summary["texts_scored"], summary["texts_rejected"]) == (3, 1)

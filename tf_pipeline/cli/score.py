@@ -11,9 +11,10 @@ import os
 from tf_pipeline.beam import FORMATS
 from tf_pipeline.cli.options import add_zero_shot_arguments, positive_int, zero_shot_flags, zero_shot_options
 from tf_pipeline.errors import TFPipelineError
+from tf_pipeline.tasks import task_name, task_names
 
 NAME = "score"
-OWN_FLAGS = ["--model", "--input", "--output", "--format", "--runner", "--workers", "--max-batch-size",
+OWN_FLAGS = ["--model", "--input", "--output", "--format", "--runner", "--workers", "--max-batch-size", "--task",
              "--candidate-labels", "--hypothesis-template", "--multi-label"]
 
 
@@ -45,6 +46,8 @@ def add_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=positive_int, help="DirectRunner worker processes (default: the number of cores)")
     parser.add_argument("--max-batch-size", type=positive_int, default=64,
                         help="largest batch per model call; Beam grows batches from 8 up to it (default: 64)")
+    parser.add_argument("--task", choices=task_names(),
+                        help="the task to answer: the export's own (its metadata says it; given, it must match)")
     add_zero_shot_arguments(parser)
     return parser
 
@@ -53,6 +56,9 @@ def run(args: argparse.Namespace) -> None:
     from tf_pipeline.export.layout import latest_version_dir, read_metadata
 
     task = read_metadata(latest_version_dir(args.model)).task  # not an export: a clear error before Beam starts
+    if args.task is not None and task_name(args.task) != task:
+        raise TFPipelineError(f"{args.model} answers {task}; export the model with --task {task_name(args.task)} to "
+                              f"score {task_name(args.task)} with it.")
     options = zero_shot_options(args) if task == "zero-shot-classification" else {}
     if task != "zero-shot-classification" and zero_shot_flags(args):
         raise TFPipelineError(f"{', '.join(zero_shot_flags(args))} are for zero-shot classification; "

@@ -1,4 +1,5 @@
-"""The docs' "try it" examples on the tiny models of scripts/make_tiny_model.py answer what docs/tasks.md shows."""
+"""The docs' "try it" examples on the tiny models of scripts/make_tiny_model.py answer what docs/tasks.md and
+docs/zero-shot.md show."""
 
 import importlib.util
 import re
@@ -10,6 +11,7 @@ from tf_pipeline import export_saved_model, pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS_DOC = (ROOT / "docs" / "tasks.md").read_text(encoding="utf-8")
+ZERO_SHOT_DOC = (ROOT / "docs" / "zero-shot.md").read_text(encoding="utf-8")
 
 
 def make_tiny_model(folder, **options):
@@ -35,7 +37,7 @@ def test_the_tiny_nli_export_answers_the_request_as_the_docs_show(tmp_path):
     outputs = loaded.signatures["serving_default"](
         sequences=tf.constant(["The battery died after an hour.", "A gripping thriller."]),
         candidate_labels=tf.constant(["electronics", "film", "travel"]))
-    shown = re.search(r'# \{"outputs": \{"labels": (\[\[.*?\]\]),\n#\s+"scores": (\[\[.*?\]\])', TASKS_DOC)
+    shown = re.search(r'# \{"outputs": \{"labels": (\[\[.*?\]\]),\n#\s+"scores": (\[\[.*?\]\])', ZERO_SHOT_DOC)
     labels, scores = (eval(group) for group in shown.groups())  # noqa: S307 (the docs' own literals)
     assert [[label.decode() for label in row] for row in outputs["labels"].numpy()] == labels
     np.testing.assert_allclose(outputs["scores"].numpy(), scores, atol=1e-4)  # the docs show 4 decimals

@@ -165,8 +165,8 @@ def verify_export(export_dir: str | os.PathLike, *, model: str | None = None, tf
         if name in requests:  # a task's own signature: its answers computed eagerly
             from tf_pipeline.export.saved_model.runtime import SavedModelPipeline
 
-            _compare(report, name, signature["outputs"],
-                     task.request_answers(reference or SavedModelPipeline(export_dir), requests[name]), len(texts))
+            answering = reference if reference is not None else SavedModelPipeline(export_dir)
+            _compare(report, name, signature["outputs"], task.request_answers(answering, requests[name]), len(texts))
             continue
         if name == PAIRS_SIGNATURE:
             pair_expected = (_graph_answers(task, reference.run(pairs)) if reference is not None

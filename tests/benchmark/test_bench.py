@@ -49,7 +49,7 @@ def test_bench_cli_writes_results_and_chart(tiny_checkpoint, tmp_path):
         assert 0 <= result["label_agreement"]["tflite_dynamic_int8_vs_tflite_float32"] <= 1
         assert set(result["targets"]) == {"vs_hf_tf", "share_of_matmul_peak"} and result["targets"]["vs_hf_tf"]["goal"] == 10
         assert set(result["goals"]) == {"tflite_dynamic_int8_label_agreement"}  # no ORT peers to compare with
-    peaks = {entry["peak_rss_mb"] for entry in results["text_sets"]["short"]["variants"].values()}
+    peaks = {entry["peak_rss_mb"] for entry in results["text_sets"]["pairs"]["variants"].values()}
     assert len(peaks) > 1  # each runner's own process, not one growing maximum
     assert results["saved_model_cold_start_s"] > 0 and results["matmul_peak_gflops"] > 0
     assert results["machine"]["cpu_model"] and results["machine"]["cpus"] >= 1  # ratios differ by CPU kind

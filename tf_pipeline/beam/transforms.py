@@ -30,6 +30,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from tf_pipeline import errors
 from tf_pipeline.beam import FORMATS
 from tf_pipeline.beam.handler import MAX_BATCH_SIZE, MIN_BATCH_SIZE, ExportModelHandler
+from tf_pipeline.export.layout import latest_version_dir, read_metadata
 from tf_pipeline.runners.text_files import parse_line
 from tf_pipeline.tasks.base import Task
 from tf_pipeline.tasks.inputs import TextPair, check_text
@@ -143,15 +144,18 @@ class ScoreTexts(beam.PTransform):
 
     Validates each element, spreads the work over the workers, runs :class:`ExportModelHandler`
     through RunInference (the export loaded once per worker), and merges each answer into its record.
-    ``options``: the task's scoring arguments (zero-shot: ``candidate_labels``, ...; :meth:`Task.score_options`).
+    ``options``: the task's scoring arguments (zero-shot: ``candidate_labels``, ...), checked here by
+    :meth:`Task.score_options`, before the pipeline runs.
     """
 
     def __init__(self, export_dir: str, *, min_batch_size: int = MIN_BATCH_SIZE, max_batch_size: int = MAX_BATCH_SIZE,
-                 pairs: bool = True, options: dict | None = None):
+                 options: dict | None = None):
         super().__init__()
-        self.pairs = pairs
-        self.handler = KeyedModelHandler(ExportModelHandler(export_dir, min_batch_size=min_batch_size,
-                                                            max_batch_size=max_batch_size, options=options))
+        task = read_metadata(latest_version_dir(export_dir)).make_task()
+        self.pairs = "text_pair" in task.input_fields  # records with a text_pair are refused otherwise
+        self.handler = KeyedModelHandler(ExportModelHandler(
+            export_dir, min_batch_size=min_batch_size, max_batch_size=max_batch_size,
+            options=task.score_options(dict(options or {}))))
 
     def expand(self, texts):
         checked = texts | "Validate" >> beam.ParDo(ValidateRecord(self.pairs)).with_outputs(ERRORS, main="records")
@@ -248,11 +252,8 @@ def score_files(export_dir: str, pattern: str, output_prefix: str, *, output_for
         InvalidInputError: a format the task's records do not fit, a pattern that matches nothing, or
             scoring arguments the task does not take.
     """
-    from tf_pipeline.export.layout import latest_version_dir, read_metadata
-
     task = read_metadata(latest_version_dir(export_dir)).make_task()
     check_format(task, output_format)
-    options = task.score_options(dict(options or {}))
     fields = columns(task)
     suffix = f".{output_format}"
     check_pattern(pattern)
@@ -260,8 +261,7 @@ def score_files(export_dir: str, pattern: str, output_prefix: str, *, output_for
     pipeline = beam.Pipeline(options=PipelineOptions(list(beam_args)))
     records, unreadable = pipeline | "Read" >> ReadTexts(pattern)
     scored, rejected = records | "Score" >> ScoreTexts(export_dir, min_batch_size=min_batch_size,
-                                                       max_batch_size=max_batch_size, options=options,
-                                                       pairs="text_pair" in task.input_fields)
+                                                       max_batch_size=max_batch_size, options=options)
     if output_format == "parquet":
         _ = (scored | "Rows" >> beam.Map(parquet_row, fields)
              | "Write" >> beam.io.WriteToParquet(output_prefix, parquet_schema(task), file_name_suffix=suffix))
